@@ -1,0 +1,1 @@
+//! Chain errors, named as subtensor names them (being written).

@@ -1,0 +1,1 @@
+//! LocalChain (being written).

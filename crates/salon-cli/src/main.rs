@@ -1,0 +1,2 @@
+//! The `salon` binary.
+fn main() {}

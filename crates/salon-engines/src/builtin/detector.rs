@@ -1,0 +1,1 @@
+//! Built-in detector engine (being written).

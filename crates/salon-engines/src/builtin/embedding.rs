@@ -1,0 +1,1 @@
+//! Built-in embedding engine (being written).

@@ -1,0 +1,1 @@
+//! Built-in image engine (being written).

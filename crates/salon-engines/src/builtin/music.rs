@@ -1,0 +1,1 @@
+//! Built-in music engine (being written).

@@ -1,0 +1,1 @@
+//! Built-in speech engine (being written).

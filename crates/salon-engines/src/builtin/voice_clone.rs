@@ -1,0 +1,1 @@
+//! Built-in voice_clone engine (being written).

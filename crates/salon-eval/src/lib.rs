@@ -1,0 +1,44 @@
+//! Scoring: metrics per task, reward formulas, duplicate fingerprints and aggregation.
+//!
+//! An [`Evaluator`] turns a (request, response) pair into an [`Evaluation`] in [0, 1]. Built-in
+//! evaluators need no model weights. Aggregation over time (EMA, weights) lives in [`aggregate`].
+
+pub mod aggregate;
+pub mod audio;
+pub mod fingerprint;
+pub mod image;
+pub mod text;
+
+use salon_core::{Request, Response, Task};
+use std::collections::BTreeMap;
+
+pub use fingerprint::Fingerprint;
+
+/// The score of one response, with the metrics that produced it.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Evaluation {
+    /// Final score in [0, 1].
+    pub score: f64,
+    /// Named metric values, for logs and reports.
+    pub metrics: BTreeMap<String, f64>,
+    /// Why the score is what it is, when that is not obvious (e.g. "silent", "wrong size").
+    pub note: Option<String>,
+}
+
+impl Evaluation {
+    /// A zero score with a reason.
+    pub fn zero(note: impl Into<String>) -> Self {
+        Self { score: 0.0, metrics: BTreeMap::new(), note: Some(note.into()) }
+    }
+}
+
+/// Scores responses for one or more tasks.
+pub trait Evaluator: Send + Sync {
+    /// Whether this evaluator scores `task`.
+    fn supports(&self, task: Task) -> bool;
+    /// Scores `response` as an answer to `request`. A response of the wrong kind scores 0.
+    fn evaluate(&self, request: &Request, response: &Response) -> Evaluation;
+    /// A fingerprint of the response's content that survives small perturbations (noise, gain,
+    /// re-encoding, small shifts), used to catch replayed answers. `None` if the task has none.
+    fn fingerprint(&self, response: &Response) -> Option<Fingerprint>;
+}

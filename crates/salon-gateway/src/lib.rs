@@ -1,0 +1,1 @@
+//! salon-gateway: see Cargo.toml description.

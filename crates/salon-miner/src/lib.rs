@@ -1,0 +1,1 @@
+//! salon-miner: see Cargo.toml description.

@@ -1,0 +1,1 @@
+//! salon-validator: see Cargo.toml description.

@@ -1,0 +1,1 @@
+//! salon-wire: see Cargo.toml description.
