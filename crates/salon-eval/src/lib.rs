@@ -32,12 +32,37 @@ impl Evaluation {
     }
 }
 
+/// What the validator knows about a challenge that the miner must not see.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Truth {
+    /// Nothing beyond the request (metrics judge the response on its own).
+    #[default]
+    None,
+    /// The true label of a detection challenge.
+    Label {
+        /// True if the challenge image is AI-generated.
+        generated: bool,
+    },
+    /// The validator's own reproduction of the request (same seed, honest settings).
+    Reproduction(Response),
+}
+
+/// A request as the validator sent it, with its hidden truth.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Challenge {
+    /// What the miner was asked.
+    pub request: Request,
+    /// What the validator knows about the right answer.
+    pub truth: Truth,
+}
+
 /// Scores responses for one or more tasks.
 pub trait Evaluator: Send + Sync {
     /// Whether this evaluator scores `task`.
     fn supports(&self, task: Task) -> bool;
-    /// Scores `response` as an answer to `request`. A response of the wrong kind scores 0.
-    fn evaluate(&self, request: &Request, response: &Response) -> Evaluation;
+    /// Scores `response` as an answer to `challenge`. A response of the wrong kind, or one that is
+    /// malformed (empty, NaN samples, wrong size), scores 0 with a note.
+    fn evaluate(&self, challenge: &Challenge, response: &Response) -> Evaluation;
     /// A fingerprint of the response's content that survives small perturbations (noise, gain,
     /// re-encoding, small shifts), used to catch replayed answers. `None` if the task has none.
     fn fingerprint(&self, response: &Response) -> Option<Fingerprint>;
