@@ -6,6 +6,21 @@
 
 use serde::{Deserialize, Serialize};
 
+mod emission;
+pub mod fixed;
+pub mod math;
+pub mod replay;
+mod sparse;
+mod storage;
+
+pub use sparse::epoch;
+
+/// Runs one dense epoch (subtensor's `epoch_dense`); see reference §7 for where it differs.
+pub fn epoch_dense(hp: &Hyperparameters, input: &EpochInput, rao_emission: u64) -> EpochOutput {
+    epoch(hp, input, rao_emission)
+}
+pub use storage::{bonds_reset, max_upscale_weights};
+
 /// Per-subnet hyperparameters the epoch and the weight extrinsics read. Defaults are subtensor's
 /// runtime defaults for a subnet created by `init_new_network` (see reference/yuma/README.md §8).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -51,6 +66,9 @@ pub struct Hyperparameters {
     pub stake_threshold: u64,
     /// Minimum version_key accepted by set_weights.
     pub weights_version_key: u64,
+    /// Activity cutoff in blocks; when set it replaces `factor × tempo / 1000`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activity_cutoff: Option<u64>,
 }
 
 impl Default for Hyperparameters {
@@ -76,6 +94,7 @@ impl Default for Hyperparameters {
             bonds_reset: false,
             stake_threshold: 0,
             weights_version_key: 0,
+            activity_cutoff: None,
         }
     }
 }
@@ -83,6 +102,9 @@ impl Default for Hyperparameters {
 impl Hyperparameters {
     /// Blocks of inactivity after which a validator is masked: max(1, factor * tempo / 1000).
     pub fn activity_cutoff_blocks(&self) -> u64 {
+        if let Some(blocks) = self.activity_cutoff {
+            return blocks;
+        }
         (self.activity_cutoff_factor_milli * self.tempo as u64 / 1000).max(1)
     }
 }

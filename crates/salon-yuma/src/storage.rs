@@ -1,0 +1,18 @@
+//! Storage-side helpers of the weight and bond extrinsics: set_weights' max-upscale and bonds reset.
+
+use crate::fixed::I32F32;
+use crate::math::vec_max_upscale_to_u16;
+
+/// Max-upscales set_weights values so the largest becomes 65535 (round half away from zero);
+/// an all-zero vector stays zero.
+pub fn max_upscale_weights(values: &[u16]) -> Vec<u16> {
+    let fixed: Vec<I32F32> = values.iter().map(|&v| I32F32::from_int(v as i64)).collect();
+    vec_max_upscale_to_u16(&fixed)
+}
+
+/// Removes column `uid` from every stored bond row (subtensor's `do_reset_bonds`).
+pub fn bonds_reset(bonds: &mut [Vec<(u16, u16)>], uid: u16) {
+    for row in bonds.iter_mut() {
+        row.retain(|&(j, _)| j != uid);
+    }
+}
