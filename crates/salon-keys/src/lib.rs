@@ -1,13 +1,17 @@
 //! sr25519 keys, SS58 addresses, mnemonics and Bittensor wallet files.
 //!
 //! [`Keypair`] signs with the "substrate" context as Bittensor does; [`ss58`] encodes and decodes
-//! addresses. Nothing here talks to a network.
+//! addresses; [`Wallet`] reads and writes btcli wallets (plain or `$NACL`-encrypted key files).
+//! Nothing here talks to a network.
 
 pub mod encryption;
 pub mod keyfile;
 pub mod keypair;
 pub mod legacy;
 pub mod mnemonic;
+pub mod password;
 pub mod ss58;
+pub mod wallet;
 
 pub use keypair::{verify, KeyError, Keypair, PublicKey};
+pub use wallet::{default_wallet_path, list_wallets, KeySource, Wallet, WalletError};
