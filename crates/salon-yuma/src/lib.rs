@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+mod dense;
 mod emission;
 pub mod fixed;
 pub mod math;
@@ -13,12 +14,8 @@ pub mod replay;
 mod sparse;
 mod storage;
 
+pub use dense::epoch_dense;
 pub use sparse::epoch;
-
-/// Runs one dense epoch (subtensor's `epoch_dense`); see reference §7 for where it differs.
-pub fn epoch_dense(hp: &Hyperparameters, input: &EpochInput, rao_emission: u64) -> EpochOutput {
-    epoch(hp, input, rao_emission)
-}
 pub use storage::{bonds_reset, max_upscale_weights};
 
 /// Per-subnet hyperparameters the epoch and the weight extrinsics read. Defaults are subtensor's
