@@ -4,9 +4,13 @@
 //! speaks in these types.
 
 pub mod ids;
+pub mod intent;
 pub mod media;
+pub mod profile;
 pub mod task;
 
 pub use ids::{Hotkey, NetUid, Uid};
+pub use intent::{Instrument, MusicIntent};
 pub use media::{Audio, Image, MediaError};
+pub use profile::Profile;
 pub use task::{Request, Response, Task};
