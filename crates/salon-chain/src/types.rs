@@ -94,3 +94,62 @@ impl Metagraph {
         self.neurons.iter().find(|n| n.hotkey.0 == hotkey)
     }
 }
+
+/// A subnet as `subnets` lists it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SubnetInfo {
+    /// The subnet.
+    pub netuid: NetUid,
+    /// The owner's coldkey (SS58).
+    pub owner_coldkey: String,
+    /// The owner's hotkey (SS58), if one was registered at creation.
+    pub owner_hotkey: Option<String>,
+    /// Registered neurons.
+    pub n: u16,
+    /// Block the subnet was created at.
+    pub created_block: u64,
+    /// Block of the last epoch (creation block before the first).
+    pub last_epoch_block: u64,
+    /// Epochs run so far (the commit-reveal epoch index).
+    pub epoch_index: u64,
+    /// The subnet's hyperparameters.
+    pub hyperparameters: Hyperparameters,
+}
+
+/// One uid's outputs in one epoch, as the epoch history keeps them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EpochNeuron {
+    /// The uid.
+    pub uid: u16,
+    /// The hotkey holding the uid at that epoch (SS58).
+    pub hotkey: String,
+    /// Stake in rao the epoch used.
+    pub stake: u64,
+    /// Incentive (u16 proportion).
+    pub incentive: u16,
+    /// Dividends (u16 proportion).
+    pub dividends: u16,
+    /// Consensus (u16 proportion).
+    pub consensus: u16,
+    /// Validator trust (u16 proportion).
+    pub validator_trust: u16,
+    /// Emission in rao.
+    pub emission: u64,
+    /// Validator permit after the epoch.
+    pub validator_permit: bool,
+    /// Active flag.
+    pub active: bool,
+}
+
+/// One epoch of one subnet.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EpochReport {
+    /// The subnet.
+    pub netuid: NetUid,
+    /// The block the epoch ran at.
+    pub block: u64,
+    /// Rao distributed by the epoch (emission per block x blocks since the previous epoch).
+    pub rao_emission: u64,
+    /// Per-uid outputs by uid.
+    pub neurons: Vec<EpochNeuron>,
+}
