@@ -1,0 +1,8 @@
+//! The `salon` subcommands, one module each.
+
+pub mod wallet;
+pub mod devnet;
+pub mod keys_args;
+pub mod miner;
+pub mod validator;
+pub mod yuma;
