@@ -360,10 +360,8 @@ fn read_bpm(words: &[&str]) -> Option<f32> {
         if let Ok(v) = w.parse::<f32>() {
             let beats =
                 next == Some("bpm") || (next == Some("beats") && words.get(i + 2) == Some(&"per"));
-            if beats || prev == Some("tempo") {
-                if (30.0..=300.0).contains(&v) {
-                    return Some(v);
-                }
+            if (beats || prev == Some("tempo")) && (30.0..=300.0).contains(&v) {
+                return Some(v);
             }
         }
     }
