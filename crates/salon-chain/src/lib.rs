@@ -6,16 +6,20 @@
 
 pub mod commit;
 pub mod error;
+pub mod extrinsic;
 pub mod hyperparams;
 pub mod local;
 mod production;
 mod registration;
+pub mod remote;
+pub mod service;
 mod store;
 pub mod types;
 mod weights;
 
 pub use error::ChainError;
 pub use local::LocalChain;
+pub use remote::RemoteChain;
 pub use salon_yuma::Hyperparameters;
 pub use types::{AxonInfo, EpochNeuron, EpochReport, Metagraph, NeuronInfo, SubnetInfo};
 
