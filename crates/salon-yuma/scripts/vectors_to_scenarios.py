@@ -232,6 +232,42 @@ def test_512(name, validators, server_self):
     return scenario(c, h, neurons, steps)
 
 
+def epoch_logs_cases():
+    """epoch_logs tests write storage directly and call epoch_mechanism once per mechanism: each
+    (case, mechanism) becomes one scenario of raw storage writes plus one epoch."""
+    common = V["epoch_logs_common"]
+    out = []
+    for c in V["cases"]:
+        if not c["name"].startswith("epoch_logs::"):
+            continue
+        override = c.get("override", "")
+        h = {"tempo": common["tempo"], "yuma3": "Yuma3On = true" in override, "commit_reveal": True,
+             "max_allowed_validators": 1 if "MaxAllowedValidators = 1" in override else common["max_allowed_validators"],
+             "kappa": common["kappa_u16"], "bonds_penalty": common["bonds_penalty_u16"],
+             "bonds_moving_average": common["bonds_moving_average"],
+             "emission_per_epoch": c.get("rao_emission", common["rao_emission"])}
+        permits = [nn["validator_permit"] for nn in c["neurons"]]
+        if "ValidatorPermit storage replaced by [true]" in override:
+            permits = [True] + [False] * (len(permits) - 1)
+        if "ValidatorPermit = [true, false]" in override:
+            permits = [True, False]
+        for k, d in enumerate(c["derived_reference_outputs"]):
+            neurons = [{"uid": nn["uid"], "stake": nn["alpha_stake"], "registered_at": d["block_at_registration"][i]}
+                       for i, nn in enumerate(c["neurons"])]
+            steps = []
+            for i in range(len(neurons)):
+                steps.append({"block": d["block"], "write_neuron": {"uid": i, "last_update": d["last_update"][i],
+                                                                     "validator_permit": permits[i]}})
+                row = d["weights_stored_u16 (sparse rows [uid, value])"][i]
+                if row:
+                    steps.append({"block": d["block"], "write_weights": {"uid": i, "dests": [e[0] for e in row],
+                                                                          "values": [e[1] for e in row]}})
+            steps.append(ep(d["block"], derived_checks(d)))
+            name = c["name"] + (f"[mechanism={d['mechanism']}]" if "mechanism" in d else "")
+            out.append({"name": name, "source": c["source"], "hyperparameters": h, "neurons": neurons, "steps": steps})
+    return out
+
+
 def main():
     out = [test_1_graph(), test_10_graph(), test_bonds(), test_active_stake(), test_outdated_weights(),
            test_zero_weights(), test_deregistered_miner_bonds(), test_can_set_self_weight_as_subnet_owner(),
@@ -240,6 +276,7 @@ def main():
         for server_self in (False, True):
             name = f"test_512_graph[interleave={interleave},server_self={'true' if server_self else 'false'}]"
             out.append(test_512(name, vals, server_self))
+    out += epoch_logs_cases()
     for s in out:
         fname = s["name"].replace("[", "_").replace("]", "").replace(",", "_").replace("=", "").replace("::", "_")
         with open(os.path.join(ROOT, "scenarios", fname + ".json"), "w") as f:
