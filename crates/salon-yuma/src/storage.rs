@@ -16,3 +16,22 @@ pub fn bonds_reset(bonds: &mut [Vec<(u16, u16)>], uid: u16) {
         row.retain(|&(j, _)| j != uid);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upscale_matches_set_weights_examples() {
+        assert_eq!(max_upscale_weights(&[43690, 21845]), vec![65535, 32768]);
+        assert_eq!(max_upscale_weights(&[32767, 32767]), vec![65535, 65535]);
+        assert_eq!(max_upscale_weights(&[0, 0]), vec![0, 0]);
+    }
+
+    #[test]
+    fn bonds_reset_removes_only_that_column() {
+        let mut bonds = vec![vec![(1, 10), (2, 20)], vec![], vec![(2, 5)]];
+        bonds_reset(&mut bonds, 2);
+        assert_eq!(bonds, vec![vec![(1, 10)], vec![], vec![]]);
+    }
+}
