@@ -8,10 +8,12 @@ pub mod analysis;
 pub mod fingerprint;
 pub mod frechet;
 pub mod music;
+pub mod speech;
 
 pub use fingerprint::audio_fingerprint;
 pub use frechet::{frechet_distance, GaussianStats};
 pub use music::{MusicEvaluator, ReferenceStats};
+pub use speech::{SpeechEvaluator, VoiceCloneEvaluator};
 
 use analysis::{all_finite, peak, rms};
 use salon_core::Audio;

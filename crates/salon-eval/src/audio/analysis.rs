@@ -14,7 +14,7 @@ pub fn analysis_signal(audio: &Audio) -> Vec<f32> {
     if rate == ANALYSIS_RATE {
         return mono.samples;
     }
-    if rate > ANALYSIS_RATE && rate % ANALYSIS_RATE == 0 {
+    if rate > ANALYSIS_RATE && rate.is_multiple_of(ANALYSIS_RATE) {
         let k = (rate / ANALYSIS_RATE) as usize;
         return mono
             .samples
@@ -429,9 +429,9 @@ pub fn frame_pitch(frame: &[f32], rate: f32, lo_hz: f32, hi_hz: f32) -> (f32, f3
         };
         scores[lag] = r;
     }
-    for lag in lag_min..=lag_max {
-        if scores[lag] > best {
-            best = scores[lag];
+    for (lag, &score) in scores.iter().enumerate().take(lag_max + 1).skip(lag_min) {
+        if score > best {
+            best = score;
             best_lag = lag;
         }
     }
@@ -439,15 +439,14 @@ pub fn frame_pitch(frame: &[f32], rate: f32, lo_hz: f32, hi_hz: f32) -> (f32, f3
         return (0.0, 0.0);
     }
     // Prefer the shortest lag nearly as periodic as the best (avoids octave-down errors).
-    for lag in lag_min..best_lag {
-        if scores[lag] >= 0.9 * best
+    let near = (lag_min..best_lag).find(|&lag| {
+        scores[lag] >= 0.9 * best
             && scores[lag] >= scores[lag - 1]
             && scores[lag] >= scores[lag + 1]
-        {
-            best_lag = lag;
-            best = scores[lag];
-            break;
-        }
+    });
+    if let Some(lag) = near {
+        best_lag = lag;
+        best = scores[lag];
     }
     (rate / best_lag as f32, best.clamp(0.0, 1.0))
 }
