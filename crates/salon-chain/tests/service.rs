@@ -14,7 +14,7 @@ async fn start() -> (tempfile::TempDir, Arc<LocalChain>, RemoteChain, String) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(service::serve(chain.clone(), listener));
-    let remote = RemoteChain::new(&url).unwrap();
+    let remote = RemoteChain::new(&url);
     (dir, chain, remote, url)
 }
 
