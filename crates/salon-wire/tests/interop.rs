@@ -200,7 +200,7 @@ async fn python_dendrite_against_salon_axon() {
     assert_eq!(get("ImageGenerating")["response_dict"]["engine"], "builtin");
     assert_eq!(
         get("ImageSynapse")["prediction"].as_f64().unwrap(),
-        0.800000011920929_f32 as f64
+        f64::from(0.8_f32)
     );
     assert_eq!(get("Echo")["reply"], "HI");
 
