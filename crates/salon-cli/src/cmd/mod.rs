@@ -1,6 +1,7 @@
 //! The `salon` subcommands, one module each.
 
 pub mod wallet;
+pub mod chain;
 pub mod devnet;
 pub mod keys_args;
 pub mod miner;
