@@ -45,6 +45,13 @@ pub struct Keypair {
     mini_secret: Option<[u8; 32]>,
 }
 
+impl Drop for Keypair {
+    fn drop(&mut self) {
+        // schnorrkel wipes its own secret key; the mini secret is ours to wipe.
+        zeroize::Zeroize::zeroize(&mut self.mini_secret);
+    }
+}
+
 impl std::fmt::Debug for Keypair {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Keypair")

@@ -295,6 +295,19 @@ impl Wallet {
         load_keypair(&self.hotkey_path(), "hotkey", HINT_HOT, password)
     }
 
+    /// The selected hotkey, asking for a password (environment variable or hidden prompt) only
+    /// if its file is encrypted.
+    pub fn unlock_hotkey(&self) -> Result<Keypair, WalletError> {
+        let password = match self.hotkey_encryption()?.is_encrypted() {
+            true => Some(password::for_unlock(&format!(
+                "hotkey {} of wallet {}",
+                self.hotkey, self.name
+            ))?),
+            false => None,
+        };
+        self.hotkey_with_password(password.as_deref().map(String::as_str))
+    }
+
     /// The hotkey's public key: from `<hotkey>pub.txt`, else from the (unencrypted) hotkey file.
     pub fn hotkeypub(&self) -> Result<PublicKey, WalletError> {
         self.check_names()?;
