@@ -376,8 +376,12 @@ pub fn estimate_tempo(onset: &[f32], hop_secs: f32) -> (f32, f32) {
             s / (n - lag) as f32 * n as f32 / energy
         })
         .collect();
+    // Peaks: the largest value within 3 lags on either side (a shoulder is not a peak).
     let peaks: Vec<usize> = (lag_min.max(1)..=lag_max)
-        .filter(|&l| acf[l] > acf[l - 1] && acf[l] >= acf[l + 1] && acf[l] > 0.0)
+        .filter(|&l| {
+            let (a, b) = (l.saturating_sub(3).max(1), (l + 3).min(acf.len() - 1));
+            acf[l] > 0.0 && (a..=b).all(|k| k == l || acf[l] >= acf[k])
+        })
         .collect();
     let Some(&best) = peaks.iter().max_by(|&&a, &&b| acf[a].total_cmp(&acf[b])) else {
         return (0.0, 0.0);
