@@ -211,8 +211,10 @@ mod tests {
     #[test]
     fn honest_detector_is_accurate_and_weak_is_not() {
         let honest = accuracy(&Detector::default(), 0..100);
+        eprintln!("honest accuracy {honest}");
         assert!(honest >= 0.9, "honest accuracy {honest}");
         let weak = accuracy(&Detector::new(Fidelity(0.3)), 0..100);
+        eprintln!("weak (fidelity 0.3) accuracy {weak}");
         assert!(
             weak < honest - 0.1,
             "weak accuracy {weak} vs honest {honest}"

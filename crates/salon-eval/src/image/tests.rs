@@ -117,6 +117,29 @@ fn text_to_image_honest_matches_weak_lower_junk_lowest() {
         let s = scores(&t2i(p, 11), &t2i(p, 12), &t2i(q, 11));
         assert_ordering(p, s);
     }
+    // Weak output never passes as a match, whatever the seed.
+    for seed in 0..12 {
+        let req = t2i("hills and a river in autumn", seed);
+        let c = Challenge {
+            request: req.clone(),
+            truth: Truth::Reproduction(run(1.0, &req)),
+        };
+        let weak = ReproductionEvaluator.evaluate(&c, &run(0.5, &req)).score;
+        assert!(weak < 0.9 && weak > 0.05, "seed {seed}: weak {weak}");
+        let up = Request::Upscale(UpscaleRequest {
+            image: image(&run(1.0, &req)),
+            scale: 2,
+        });
+        let c = Challenge {
+            request: up.clone(),
+            truth: Truth::Reproduction(run(1.0, &up)),
+        };
+        let weak = ReproductionEvaluator.evaluate(&c, &run(0.5, &up)).score;
+        assert!(
+            weak < 0.9 && weak > 0.05,
+            "seed {seed}: weak upscale {weak}"
+        );
+    }
 }
 
 #[test]

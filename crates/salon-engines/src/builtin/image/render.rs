@@ -22,7 +22,18 @@ pub fn render(
     let (w, h) = (width, height);
     let size = w.max(h) as f32;
     let stream = |k: u64| ChaCha8Rng::seed_from_u64(seed ^ k.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    let clouds = fractal2d(&mut stream(1), w, h, size / 2.5, size / 6.0, detail, 0.55);
+    let hz = scene.horizon * h as f32;
+    // Clouds live in the sky only: the field covers the rows above the horizon.
+    let sky_rows = (hz.ceil() as usize).clamp(1, h);
+    let clouds = fractal2d(
+        &mut stream(1),
+        w,
+        sky_rows,
+        size / 2.5,
+        size / 6.0,
+        detail,
+        0.55,
+    );
     let texture = fractal2d(
         &mut stream(2),
         w,
@@ -35,7 +46,6 @@ pub fn render(
     let ridge = fractal1d(&mut stream(3), w, size / 3.0, detail + 1, 0.5);
     let star_seed: u64 = stream(4).gen();
     let rng = &mut stream(5);
-    let hz = scene.horizon * h as f32;
     let mut c = Canvas::filled(w, h, [0.0; 3]);
     let cloud_colour = if scene.night {
         [0.25, 0.27, 0.35]
@@ -47,13 +57,17 @@ pub fn render(
         .map(|(p, r, col)| (p[0] * w as f32, p[1] * h as f32, r * w as f32, col));
     for y in 0..h {
         let yf = y as f32;
+        let sky = mix(
+            scene.sky_top,
+            scene.sky_horizon,
+            (yf / hz.max(1.0)).min(1.0).powf(0.8),
+        );
         for x in 0..w {
             let i = y * w + x;
             let xf = x as f32;
             let mut p;
             if yf < hz {
-                let t = (yf / hz.max(1.0)).powf(0.8);
-                p = mix(scene.sky_top, scene.sky_horizon, t);
+                p = sky;
                 if scene.night && hash01(x as u32, y as u32, star_seed) > 0.997 {
                     p = [0.95, 0.95, 0.9];
                 }
