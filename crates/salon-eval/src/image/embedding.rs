@@ -143,4 +143,48 @@ mod tests {
                 <= 0.5
         );
     }
+
+    #[test]
+    fn builtin_embedder_honest_matches_weak_and_wrong_images_lower() {
+        use salon_core::task::ImageRequest;
+        use salon_engines::builtin::{embedding::Embedder, image::Painter, Fidelity};
+        use salon_engines::Engine;
+        let paint = |prompt: &str, seed| {
+            let r = ImageRequest {
+                prompt: prompt.into(),
+                width: 128,
+                height: 96,
+                steps: 20,
+                cfg_scale: 7.0,
+                seed,
+            };
+            Painter::default().paint(&r).unwrap()
+        };
+        let images = vec![
+            paint("a lake under mountains", 1),
+            paint("abstract red circles", 2),
+        ];
+        let req = Request::ImageEmbedding(EmbeddingRequest {
+            images: images.clone(),
+        });
+        let honest = Embedder::default().generate(&req).unwrap();
+        let c = Challenge {
+            request: req.clone(),
+            truth: Truth::Reproduction(honest.clone()),
+        };
+        let e = EmbeddingEvaluator;
+        assert_eq!(e.evaluate(&c, &honest).score, 1.0);
+        let weak = e
+            .evaluate(&c, &Embedder::new(Fidelity(0.5)).generate(&req).unwrap())
+            .score;
+        assert!(weak > 0.05 && weak < 0.9, "weak {weak}");
+        let other = EmbeddingRequest {
+            images: vec![paint("neon city at night", 3), paint("a forest", 4)],
+        };
+        let wrong = Embedder::default()
+            .generate(&Request::ImageEmbedding(other))
+            .unwrap();
+        let wrong = e.evaluate(&c, &wrong).score;
+        assert!(wrong < weak, "wrong images {wrong} vs weak {weak}");
+    }
 }

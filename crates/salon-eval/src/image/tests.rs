@@ -210,6 +210,27 @@ fn edits_honest_matches_weak_lower() {
             .score,
         0.0
     );
+    // Even a light img2img (strength 0.1) must be done: the input as is scores 0.
+    let light = Request::ImageToImage(ImageToImageRequest {
+        prompt: "a red city skyline".into(),
+        init_image: init.clone(),
+        strength: 0.1,
+        steps: 20,
+        cfg_scale: 6.0,
+        seed: 3,
+    });
+    let c = Challenge {
+        request: light.clone(),
+        truth: Truth::Reproduction(run(1.0, &light)),
+    };
+    assert_eq!(
+        ReproductionEvaluator.evaluate(&c, &run(1.0, &light)).score,
+        1.0
+    );
+    let unchanged = Response::Image {
+        image: init.clone(),
+    };
+    assert_eq!(ReproductionEvaluator.evaluate(&c, &unchanged).score, 0.0);
 
     let small = image(&run(
         1.0,
