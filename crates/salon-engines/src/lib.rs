@@ -5,6 +5,8 @@
 //! offline; model engines and remote endpoints plug in behind the same trait.
 
 pub mod builtin;
+#[cfg(feature = "musicgen")]
+pub mod musicgen;
 
 use salon_core::{Request, Response, Task};
 

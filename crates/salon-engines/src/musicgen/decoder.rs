@@ -1,0 +1,326 @@
+//! The MusicGen decoder (tensor names `decoder.*` and `enc_to_dec_proj.*`): summed codebook
+//! embeddings plus sinusoidal positions, pre-LN transformer layers with a self-attention KV cache
+//! and cross-attention over the projected text encoding, and one lm head per codebook.
+
+use candle_core::{DType, Device, Module, Result, Tensor, D};
+use candle_nn::kv_cache::KvCache;
+use candle_nn::{layer_norm, linear, linear_no_bias, LayerNorm, Linear, VarBuilder};
+
+use super::config::DecoderConfig;
+
+/// Sinusoidal position table (positions, dim): cos in the first half, sin in the second,
+/// computed in f32 the way transformers' `MusicgenSinusoidalPositionalEmbedding` does.
+pub fn sinusoidal_positions(positions: usize, dim: usize, dev: &Device) -> Result<Tensor> {
+    let half = dim / 2;
+    let step = ((10000f64).ln() / (half as f64 - 1.0)) as f32;
+    let freqs: Vec<f32> = (0..half).map(|j| (j as f32 * -step).exp()).collect();
+    let mut data = Vec::with_capacity(positions * dim);
+    for p in 0..positions {
+        let args: Vec<f32> = freqs.iter().map(|f| p as f32 * f).collect();
+        data.extend(args.iter().map(|a| (*a as f64).cos() as f32));
+        data.extend(args.iter().map(|a| (*a as f64).sin() as f32));
+        if dim % 2 == 1 {
+            data.push(0.0);
+        }
+    }
+    Tensor::from_vec(data, (positions, dim), dev)
+}
+
+/// Multi-head attention with separate q/k/v/out projections and no biases.
+#[derive(Clone, Debug)]
+struct Attention {
+    q: Linear,
+    k: Linear,
+    v: Linear,
+    out: Linear,
+    heads: usize,
+    head_dim: usize,
+}
+
+impl Attention {
+    fn new(cfg: &DecoderConfig, vb: VarBuilder) -> Result<Self> {
+        let d = cfg.hidden_size;
+        Ok(Self {
+            q: linear_no_bias(d, d, vb.pp("q_proj"))?,
+            k: linear_no_bias(d, d, vb.pp("k_proj"))?,
+            v: linear_no_bias(d, d, vb.pp("v_proj"))?,
+            out: linear_no_bias(d, d, vb.pp("out_proj"))?,
+            heads: cfg.num_attention_heads,
+            head_dim: d / cfg.num_attention_heads,
+        })
+    }
+
+    /// (batch, seq, dim) -> (batch, heads, seq, head_dim)
+    fn split(&self, x: &Tensor) -> Result<Tensor> {
+        let (b, s, _) = x.dims3()?;
+        x.reshape((b, s, self.heads, self.head_dim))?
+            .transpose(1, 2)?
+            .contiguous()
+    }
+
+    fn attend(&self, q: &Tensor, k: &Tensor, v: &Tensor, bias: Option<&Tensor>) -> Result<Tensor> {
+        let (b, _, s, _) = q.dims4()?;
+        let mut scores = (q.matmul(&k.t()?)? * (self.head_dim as f64).powf(-0.5))?;
+        if let Some(bias) = bias {
+            scores = scores.broadcast_add(bias)?;
+        }
+        let probs = candle_nn::ops::softmax_last_dim(&scores)?;
+        let out = probs
+            .matmul(v)?
+            .transpose(1, 2)?
+            .reshape((b, s, self.heads * self.head_dim))?;
+        self.out.forward(&out)
+    }
+}
+
+/// One pre-LN decoder layer.
+#[derive(Clone, Debug)]
+struct Layer {
+    self_attn: Attention,
+    self_norm: LayerNorm,
+    cross_attn: Attention,
+    cross_norm: LayerNorm,
+    fc1: Linear,
+    fc2: Linear,
+    final_norm: LayerNorm,
+    gelu: bool,
+}
+
+/// Per-layer state of one generation: the self-attention KV cache and the cross-attention keys
+/// and values of the text encoding.
+#[derive(Clone, Debug)]
+struct LayerCache {
+    kv: KvCache,
+    cross_k: Tensor,
+    cross_v: Tensor,
+}
+
+impl Layer {
+    fn new(cfg: &DecoderConfig, vb: VarBuilder) -> Result<Self> {
+        let d = cfg.hidden_size;
+        Ok(Self {
+            self_attn: Attention::new(cfg, vb.pp("self_attn"))?,
+            self_norm: layer_norm(d, 1e-5, vb.pp("self_attn_layer_norm"))?,
+            cross_attn: Attention::new(cfg, vb.pp("encoder_attn"))?,
+            cross_norm: layer_norm(d, 1e-5, vb.pp("encoder_attn_layer_norm"))?,
+            fc1: linear_no_bias(d, cfg.ffn_dim, vb.pp("fc1"))?,
+            fc2: linear_no_bias(cfg.ffn_dim, d, vb.pp("fc2"))?,
+            final_norm: layer_norm(d, 1e-5, vb.pp("final_layer_norm"))?,
+            gelu: cfg.activation_function == "gelu",
+        })
+    }
+
+    fn forward(
+        &self,
+        x: &Tensor,
+        cache: &mut LayerCache,
+        causal: Option<&Tensor>,
+        cross: &Tensor,
+    ) -> Result<Tensor> {
+        let h = self.self_norm.forward(x)?;
+        let q = self.self_attn.split(&self.self_attn.q.forward(&h)?)?;
+        let k = self.self_attn.split(&self.self_attn.k.forward(&h)?)?;
+        let v = self.self_attn.split(&self.self_attn.v.forward(&h)?)?;
+        let (k, v) = cache.kv.append(&k, &v)?;
+        let x = (x + self
+            .self_attn
+            .attend(&q, &k.contiguous()?, &v.contiguous()?, causal)?)?;
+
+        let h = self.cross_norm.forward(&x)?;
+        let q = self.cross_attn.split(&self.cross_attn.q.forward(&h)?)?;
+        let x = (&x
+            + self
+                .cross_attn
+                .attend(&q, &cache.cross_k, &cache.cross_v, Some(cross))?)?;
+
+        let h = self.fc1.forward(&self.final_norm.forward(&x)?)?;
+        let h = if self.gelu { h.gelu_erf()? } else { h.relu()? };
+        &x + self.fc2.forward(&h)?
+    }
+}
+
+/// The state of one batched generation: caches per layer, the cross-attention bias and the
+/// number of positions already decoded.
+#[derive(Clone, Debug)]
+pub struct DecoderState {
+    layers: Vec<LayerCache>,
+    cross_bias: Tensor,
+    offset: usize,
+}
+
+impl DecoderState {
+    /// Positions decoded so far.
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+}
+
+/// `MusicgenForCausalLM` plus the text-to-decoder projection of `MusicgenForConditionalGeneration`.
+#[derive(Clone, Debug)]
+pub struct MusicgenDecoder {
+    embed: Tensor,
+    layers: Vec<Layer>,
+    norm: LayerNorm,
+    heads: Tensor,
+    positions: Tensor,
+    enc_to_dec: Option<Linear>,
+    cfg: DecoderConfig,
+}
+
+impl MusicgenDecoder {
+    /// Loads from the checkpoint root VarBuilder (reads `decoder.*` and `enc_to_dec_proj.*`);
+    /// `text_hidden` is the text encoder's width.
+    pub fn new(cfg: &DecoderConfig, text_hidden: usize, vb: VarBuilder) -> Result<Self> {
+        let d = cfg.hidden_size;
+        let k = cfg.num_codebooks;
+        let model = vb.pp("decoder").pp("model").pp("decoder");
+        let tables = (0..k)
+            .map(|c| {
+                model
+                    .pp("embed_tokens")
+                    .pp(c)
+                    .get((cfg.vocab_size + 1, d), "weight")
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let heads = (0..k)
+            .map(|c| {
+                vb.pp("decoder")
+                    .pp("lm_heads")
+                    .pp(c)
+                    .get((cfg.vocab_size, d), "weight")
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let layers = (0..cfg.num_hidden_layers)
+            .map(|i| Layer::new(cfg, model.pp("layers").pp(i)))
+            .collect::<Result<Vec<_>>>()?;
+        let enc_to_dec = if vb.contains_tensor("enc_to_dec_proj.weight") {
+            Some(linear(text_hidden, d, vb.pp("enc_to_dec_proj"))?)
+        } else if text_hidden != d {
+            return Err(candle_core::Error::Msg(format!(
+                "enc_to_dec_proj.weight is missing but the text encoder width {text_hidden} differs from the decoder's {d}"
+            )));
+        } else {
+            None
+        };
+        let positions = sinusoidal_positions(cfg.max_position_embeddings, d, vb.device())?
+            .to_dtype(vb.dtype())?;
+        Ok(Self {
+            embed: Tensor::cat(&tables, 0)?,
+            layers,
+            norm: layer_norm(d, 1e-5, model.pp("layer_norm"))?,
+            heads: Tensor::cat(&heads, 0)?,
+            positions,
+            enc_to_dec,
+            cfg: cfg.clone(),
+        })
+    }
+
+    /// The decoder configuration.
+    pub fn config(&self) -> &DecoderConfig {
+        &self.cfg
+    }
+
+    /// Starts a generation: projects the text encoding (batch, seq, text_dim), zeroes padded
+    /// positions (`mask` 1 = token, 0 = pad, as f32), precomputes every layer's cross-attention
+    /// keys and values and allocates a self-attention cache for `max_len` positions.
+    pub fn start(&self, text: &Tensor, mask: &Tensor, max_len: usize) -> Result<DecoderState> {
+        let dtype = self.embed.dtype();
+        let text = text.to_dtype(dtype)?;
+        let text = match &self.enc_to_dec {
+            Some(p) => p.forward(&text)?,
+            None => text,
+        };
+        let mask = mask.to_dtype(DType::F32)?;
+        let text = text.broadcast_mul(&mask.to_dtype(dtype)?.unsqueeze(D::Minus1)?)?;
+        // Padded keys get -inf; a row with no token at all (the unconditional branch of
+        // classifier-free guidance) attends uniformly to its zero states, as transformers does.
+        let rows = mask.to_vec2::<f32>()?;
+        let mut bias = Vec::with_capacity(rows.len() * rows.first().map_or(0, Vec::len));
+        for row in &rows {
+            let any = row.iter().any(|m| *m > 0.5);
+            bias.extend(row.iter().map(|m| {
+                if *m > 0.5 || !any {
+                    0f32
+                } else {
+                    f32::NEG_INFINITY
+                }
+            }));
+        }
+        let (b, s) = (rows.len(), rows.first().map_or(0, Vec::len));
+        let cross_bias = Tensor::from_vec(bias, (b, 1, 1, s), text.device())?.to_dtype(dtype)?;
+        let layers = self
+            .layers
+            .iter()
+            .map(|l| {
+                Ok(LayerCache {
+                    kv: KvCache::new(2, max_len),
+                    cross_k: l.cross_attn.split(&l.cross_attn.k.forward(&text)?)?,
+                    cross_v: l.cross_attn.split(&l.cross_attn.v.forward(&text)?)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(DecoderState {
+            layers,
+            cross_bias,
+            offset: 0,
+        })
+    }
+
+    /// Feeds `ids` (batch, codebooks, seq; u32) after the positions already in `state` and
+    /// returns the logits of every fed position, (batch, codebooks, seq, vocab).
+    pub fn forward(&self, ids: &Tensor, state: &mut DecoderState) -> Result<Tensor> {
+        let (b, k, s) = ids.dims3()?;
+        let v1 = (self.cfg.vocab_size + 1) as u32;
+        if state.offset + s > self.cfg.max_position_embeddings {
+            return Err(candle_core::Error::Msg(format!(
+                "sequence of {} exceeds max_position_embeddings {}",
+                state.offset + s,
+                self.cfg.max_position_embeddings
+            )));
+        }
+        // Offset each codebook's ids into the concatenated embedding table, then sum over codebooks.
+        let offsets = Tensor::arange(0u32, k as u32, ids.device())?
+            .affine(v1 as f64, 0.0)?
+            .reshape((1, k, 1))?;
+        let flat = ids.broadcast_add(&offsets)?.flatten_all()?;
+        let emb = self
+            .embed
+            .index_select(&flat, 0)?
+            .reshape((b, k, s, ()))?
+            .sum(1)?;
+        let pos = self.positions.narrow(0, state.offset, s)?.unsqueeze(0)?;
+        let mut x = emb.broadcast_add(&pos)?;
+        let causal = if s > 1 {
+            Some(causal_bias(s, state.offset, x.dtype(), x.device())?)
+        } else {
+            None
+        };
+        for (layer, cache) in self.layers.iter().zip(state.layers.iter_mut()) {
+            x = layer.forward(&x, cache, causal.as_ref(), &state.cross_bias)?;
+        }
+        state.offset += s;
+        let x = self.norm.forward(&x)?;
+        let logits = x.broadcast_matmul(&self.heads.t()?)?; // (b, s, k * vocab)
+        logits
+            .reshape((b, s, k, self.cfg.vocab_size))?
+            .permute((0, 2, 1, 3))?
+            .contiguous()
+    }
+}
+
+/// Additive causal mask for `s` new queries after `offset` cached positions: (1, 1, s, offset + s).
+fn causal_bias(s: usize, offset: usize, dtype: DType, dev: &Device) -> Result<Tensor> {
+    let total = offset + s;
+    let data: Vec<f32> = (0..s)
+        .flat_map(|q| {
+            (0..total).map(move |k| {
+                if k <= offset + q {
+                    0.0
+                } else {
+                    f32::NEG_INFINITY
+                }
+            })
+        })
+        .collect();
+    Tensor::from_vec(data, (1, 1, s, total), dev)?.to_dtype(dtype)
+}

@@ -1,0 +1,289 @@
+//! Golden tests: MusicGen on candle against transformers' own outputs for a tiny random checkpoint
+//! (made by scripts/musicgen_golden.py: greedy codes and decoded audio, guidance 3 and 1, a padded
+//! batch), plus the errors a user meets with bad checkpoints, prompts and durations.
+#![cfg(feature = "musicgen")]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use salon_core::task::MusicRequest;
+use salon_core::{Request, Response, Task};
+use salon_engines::musicgen::candle_core::{Device, Tensor};
+use salon_engines::musicgen::{GenerationParams, MusicGen, MusicGenError, MusicPrompt, Sampling};
+use salon_engines::{Engine, EngineError};
+
+fn fixture_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/musicgen-tiny")
+}
+
+struct Golden {
+    tensors: HashMap<String, Tensor>,
+    meta: serde_json::Value,
+}
+
+impl Golden {
+    fn load() -> Self {
+        let dir = fixture_dir();
+        let tensors = salon_engines::musicgen::candle_core::safetensors::load(
+            dir.join("golden.safetensors"),
+            &Device::Cpu,
+        )
+        .expect("golden.safetensors");
+        let meta = serde_json::from_str(&std::fs::read_to_string(dir.join("golden.json")).unwrap())
+            .unwrap();
+        Self { tensors, meta }
+    }
+
+    fn prompts(&self, case: &str) -> Vec<String> {
+        self.meta["cases"][case]["prompts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap().to_string())
+            .collect()
+    }
+
+    fn scale(&self, case: &str) -> f64 {
+        self.meta["cases"][case]["guidance_scale"].as_f64().unwrap()
+    }
+
+    fn max_new(&self) -> usize {
+        self.meta["max_new_tokens"].as_u64().unwrap() as usize
+    }
+
+    /// (batch, codebooks, frames)
+    fn codes(&self, case: &str) -> Vec<Vec<Vec<u32>>> {
+        let v = self.tensors[&format!("{case}.codes")]
+            .to_vec3::<i64>()
+            .unwrap();
+        v.into_iter()
+            .map(|b| {
+                b.into_iter()
+                    .map(|r| r.into_iter().map(|x| x as u32).collect())
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// (batch, samples)
+    fn audio(&self, case: &str) -> Vec<Vec<f32>> {
+        let t = &self.tensors[&format!("{case}.audio")];
+        t.squeeze(1).unwrap().to_vec2::<f32>().unwrap()
+    }
+
+    fn input_ids(&self, case: &str) -> Vec<Vec<i64>> {
+        self.tensors[&format!("{case}.input_ids")]
+            .to_vec2::<i64>()
+            .unwrap()
+    }
+}
+
+fn model() -> MusicGen {
+    MusicGen::load(fixture_dir(), &Device::Cpu).expect("tiny checkpoint loads")
+}
+
+fn greedy(scale: f64) -> GenerationParams {
+    GenerationParams {
+        guidance_scale: scale,
+        sampling: Sampling::Greedy,
+    }
+}
+
+fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len(), "audio lengths differ");
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+fn check_case(case: &str) {
+    let g = Golden::load();
+    let m = model();
+    let prompts: Vec<MusicPrompt> = g
+        .prompts(case)
+        .into_iter()
+        .enumerate()
+        .map(|(i, text)| MusicPrompt {
+            text,
+            max_new_tokens: g.max_new(),
+            seed: i as u64,
+        })
+        .collect();
+    // Our tokenizer gives transformers' ids (padding aside).
+    for (p, want) in prompts.iter().zip(g.input_ids(case)) {
+        let ids = m.tokenize(&p.text).unwrap();
+        let want: Vec<u32> = want.iter().take(ids.len()).map(|x| *x as u32).collect();
+        assert_eq!(ids, want, "token ids for {:?}", p.text);
+    }
+    let codes = m.generate_codes(&prompts, &greedy(g.scale(case))).unwrap();
+    assert_eq!(
+        codes,
+        g.codes(case),
+        "greedy codes differ from transformers ({case})"
+    );
+    for (i, (c, want)) in codes.iter().zip(g.audio(case)).enumerate() {
+        let audio = m.decode_codes(c).unwrap();
+        let d = max_abs_diff(&audio, &want);
+        assert!(d <= 1e-3, "{case}[{i}]: audio differs by {d}");
+    }
+}
+
+#[test]
+fn greedy_with_guidance_3_matches_transformers() {
+    check_case("cfg3");
+}
+
+#[test]
+fn greedy_without_guidance_matches_transformers() {
+    check_case("cfg1");
+}
+
+#[test]
+fn padded_batch_matches_transformers() {
+    check_case("batch");
+}
+
+#[test]
+fn text_encoder_matches_transformers() {
+    let g = Golden::load();
+    let m = model();
+    let prompt = g.prompts("cfg1").remove(0);
+    let (states, _) = m.encode_text(&[prompt.as_str()]).unwrap();
+    let want = &g.tensors["t5.hidden"];
+    let d = (states - want)
+        .unwrap()
+        .abs()
+        .unwrap()
+        .max_all()
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap();
+    assert!(d < 1e-4, "T5 states differ by {d}");
+}
+
+#[test]
+fn batching_gives_each_prompt_its_solo_result() {
+    let g = Golden::load();
+    let m = model();
+    let texts = g.prompts("batch");
+    let mk = |text: &str, n: usize| MusicPrompt {
+        text: text.into(),
+        max_new_tokens: n,
+        seed: 3,
+    };
+    // Different lengths in one batch: each item equals its own solo run.
+    let batch = vec![mk(&texts[0], 10), mk(&texts[1], 14)];
+    let together = m.generate_codes(&batch, &greedy(3.0)).unwrap();
+    for (p, got) in batch.iter().zip(&together) {
+        let solo = m
+            .generate_codes(std::slice::from_ref(p), &greedy(3.0))
+            .unwrap();
+        assert_eq!(&solo[0], got);
+        assert_eq!(got[0].len(), p.max_new_tokens + 1 - 4);
+    }
+}
+
+#[test]
+fn engine_answers_music_requests_with_32khz_mono_of_the_requested_length() {
+    let m = model().with_params(GenerationParams {
+        guidance_scale: 3.0,
+        sampling: Sampling::TopK {
+            k: 250,
+            temperature: 1.0,
+        },
+    });
+    assert!(m.supports(Task::TextToMusic));
+    assert!(!m.supports(Task::TextToSpeech));
+    let req = |seed| {
+        Request::TextToMusic(MusicRequest {
+            prompt: "calm piano".into(),
+            duration_secs: 0.5,
+            seed,
+        })
+    };
+    let Response::Audio { audio } = m.generate(&req(7)).unwrap() else {
+        panic!("expected audio")
+    };
+    assert_eq!(audio.sample_rate, 32000);
+    assert_eq!(audio.channels, 1);
+    assert_eq!(
+        audio.samples.len(),
+        16000,
+        "0.5 s = 25 frames of 640 samples"
+    );
+    assert!(audio.samples.iter().all(|s| s.is_finite()));
+    let Response::Audio { audio: again } = m.generate(&req(7)).unwrap() else {
+        panic!()
+    };
+    assert_eq!(audio.samples, again.samples, "same seed, same audio");
+    let Response::Audio { audio: other } = m.generate(&req(8)).unwrap() else {
+        panic!()
+    };
+    assert_ne!(
+        audio.samples, other.samples,
+        "another seed samples other music"
+    );
+}
+
+#[test]
+fn long_prompts_and_durations_are_refused_clearly() {
+    let m = model();
+    // The fixture's tokenizer_config.json sets model_max_length = 16.
+    let long = "calm piano ".repeat(10);
+    let err = m.generate_audio(&long, 0.5, 1).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            MusicGenError::PromptTooLong {
+                tokens: 21,
+                max: 16
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("shorten"), "{err}");
+    // max_position_embeddings = 256 at 50 frames/s: a little over 5 s.
+    assert!((m.max_duration_secs() - 5.04).abs() < 1e-3);
+    for secs in [6.0, 0.0, -1.0, f32::NAN] {
+        let err = m.generate_audio("calm piano", secs, 1).unwrap_err();
+        assert!(
+            matches!(err, MusicGenError::BadDuration { .. }),
+            "{secs}: {err}"
+        );
+    }
+    let req = Request::TextToMusic(MusicRequest {
+        prompt: long,
+        duration_secs: 1.0,
+        seed: 0,
+    });
+    assert!(matches!(
+        m.generate(&req),
+        Err(EngineError::InvalidRequest(_))
+    ));
+}
+
+#[test]
+fn missing_checkpoint_files_are_named() {
+    let err = MusicGen::load("/nonexistent/musicgen", &Device::Cpu)
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("/nonexistent/musicgen"), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["config.json", "model.safetensors"] {
+        std::fs::copy(fixture_dir().join(f), dir.path().join(f)).unwrap();
+    }
+    let err = MusicGen::load(dir.path(), &Device::Cpu).err().unwrap();
+    assert!(
+        matches!(&err, MusicGenError::MissingFile { path, .. } if path.ends_with("tokenizer.json")),
+        "{err}"
+    );
+    std::fs::copy(
+        fixture_dir().join("tokenizer.json"),
+        dir.path().join("tokenizer.json"),
+    )
+    .unwrap();
+    std::fs::remove_file(dir.path().join("model.safetensors")).unwrap();
+    let err = MusicGen::load(dir.path(), &Device::Cpu).err().unwrap();
+    assert!(err.to_string().contains("model.safetensors"), "{err}");
+}
