@@ -7,6 +7,7 @@
 pub mod builtin;
 #[cfg(feature = "musicgen")]
 pub mod musicgen;
+pub mod spec;
 
 use salon_core::{Request, Response, Task};
 

@@ -41,7 +41,7 @@ pub fn reference_voice(seed: u64) -> Audio {
 /// brightness is the RMS of the first difference over the RMS of the signal on voiced frames.
 fn voice_measures(samples: &[f32], rate: u32) -> Option<(f32, f32, f32)> {
     let frame = (0.04 * rate as f32) as usize;
-    let hop = frame / 2;
+    let hop = frame;
     if samples.len() < frame * 2 {
         return None;
     }
@@ -131,8 +131,8 @@ pub fn estimate_voice(reference: &Audio) -> Option<Voice> {
     // brightness matches the reference's (interpolated). The same pass corrects the pitch for the
     // intonation the synthesizer adds on top of the base pitch.
     let speaker = FormantSpeaker::default();
-    let grid = [0.8f32, 0.9, 1.0, 1.1, 1.2, 1.3];
-    let probe = format!("{} {} {}", SENTENCES[0], SENTENCES[4], SENTENCES[9]);
+    let grid = [0.8f32, 1.0, 1.15, 1.3];
+    let probe = format!("{} {}", SENTENCES[0], SENTENCES[4]);
     let mut pitch_ratio = 1.0;
     let curve: Vec<(f32, f32)> = grid
         .iter()
