@@ -113,9 +113,18 @@ impl Aggregate {
         }
     }
 
-    /// The aggregated score.
+    /// The aggregated score. The EMA is bias-corrected (divided by 1 - (1 - alpha)^count, as
+    /// Adam does), so a miner's first answers count at full value instead of starting from zero.
     pub fn value(&self, kind: Aggregation) -> f64 {
         match (self, kind) {
+            (Aggregate::Ema { value, count }, Aggregation::Ema { alpha }) => {
+                let seen = 1.0 - (1.0 - alpha).powi((*count).min(10_000) as i32);
+                if seen > 0.0 {
+                    (value / seen).clamp(0.0, 1.0)
+                } else {
+                    0.0
+                }
+            }
             (Aggregate::Ema { value, .. }, _) => *value,
             (Aggregate::Periods { closed, open_sum, open_count, .. }, Aggregation::Periods { periods, .. }) => {
                 let mut present: Vec<f64> = closed.iter().copied().filter(|v| v.is_finite()).collect();
@@ -166,8 +175,9 @@ mod tests {
         let kind = Aggregation::Ema { alpha: 0.5 };
         let mut a = Aggregate::new(kind);
         a.observe(kind, 1.0, 0);
-        a.observe(kind, 1.0, 1);
-        assert!((a.value(kind) - 0.75).abs() < 1e-12);
+        assert!((a.value(kind) - 1.0).abs() < 1e-12, "bias-corrected: one 1.0 is worth 1.0");
+        a.observe(kind, 0.0, 1);
+        assert!((a.value(kind) - 0.5 / 0.75).abs() < 1e-12);
         a.punish();
         assert_eq!(a.value(kind), 0.0);
     }
