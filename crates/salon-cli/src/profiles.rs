@@ -8,10 +8,19 @@ use std::path::Path;
 /// (name, TOML text) of every shipped profile.
 pub const SHIPPED: [(&str, &str); 6] = [
     ("salon", include_str!("../../../profiles/salon.toml")),
-    ("bittaudio", include_str!("../../../profiles/bittaudio.toml")),
-    ("audiosubnet", include_str!("../../../profiles/audiosubnet.toml")),
+    (
+        "bittaudio",
+        include_str!("../../../profiles/bittaudio.toml"),
+    ),
+    (
+        "audiosubnet",
+        include_str!("../../../profiles/audiosubnet.toml"),
+    ),
     ("vision", include_str!("../../../profiles/vision.toml")),
-    ("nicheimage", include_str!("../../../profiles/nicheimage.toml")),
+    (
+        "nicheimage",
+        include_str!("../../../profiles/nicheimage.toml"),
+    ),
     ("bitmind", include_str!("../../../profiles/bitmind.toml")),
 ];
 
@@ -19,7 +28,8 @@ pub const SHIPPED: [(&str, &str); 6] = [
 /// in .toml).
 pub fn load(name_or_path: &str) -> anyhow::Result<Profile> {
     if let Some((name, text)) = SHIPPED.iter().find(|(n, _)| *n == name_or_path) {
-        return Profile::from_toml(name, text).map_err(|e| anyhow::anyhow!("shipped profile is broken: {e}"));
+        return Profile::from_toml(name, text)
+            .map_err(|e| anyhow::anyhow!("shipped profile is broken: {e}"));
     }
     if name_or_path.contains('/') || name_or_path.ends_with(".toml") {
         let path = Path::new(name_or_path);
@@ -44,6 +54,9 @@ mod tests {
             let p = load(name).unwrap();
             assert_eq!(p.name, name);
         }
-        assert!(load("nosuch").unwrap_err().to_string().contains("unknown profile"));
+        assert!(load("nosuch")
+            .unwrap_err()
+            .to_string()
+            .contains("unknown profile"));
     }
 }

@@ -49,12 +49,19 @@ pub struct Audio {
 impl Audio {
     /// Mono audio from samples.
     pub fn mono(samples: Vec<f32>, sample_rate: u32) -> Self {
-        Self { samples, sample_rate, channels: 1 }
+        Self {
+            samples,
+            sample_rate,
+            channels: 1,
+        }
     }
 
     /// Silence of the given length.
     pub fn silence(seconds: f32, sample_rate: u32) -> Self {
-        Self::mono(vec![0.0; (seconds * sample_rate as f32).round() as usize], sample_rate)
+        Self::mono(
+            vec![0.0; (seconds * sample_rate as f32).round() as usize],
+            sample_rate,
+        )
     }
 
     /// Number of frames (samples per channel).
@@ -164,7 +171,11 @@ impl Audio {
                     .collect::<Result<_, _>>()?
             }
         };
-        Ok(Audio { samples, sample_rate: spec.sample_rate, channels: spec.channels })
+        Ok(Audio {
+            samples,
+            sample_rate: spec.sample_rate,
+            channels: spec.channels,
+        })
     }
 }
 
@@ -198,7 +209,11 @@ impl<'de> Deserialize<'de> for Audio {
 
 fn decode_audio(e: &EncodedAudio) -> Result<Audio, MediaError> {
     if e.format != "wav" {
-        return Err(MediaError::Format { kind: "audio", format: e.format.clone(), expected: "wav" });
+        return Err(MediaError::Format {
+            kind: "audio",
+            format: e.format.clone(),
+            expected: "wav",
+        });
     }
     let bytes = base64::engine::general_purpose::STANDARD.decode(&e.data)?;
     let audio = Audio::from_wav_bytes(&bytes)?;
@@ -238,7 +253,11 @@ impl Image {
         for _ in 0..width * height {
             data.extend_from_slice(&rgb);
         }
-        Self { width, height, rgb: data }
+        Self {
+            width,
+            height,
+            rgb: data,
+        }
     }
 
     /// The pixel at (x, y).
@@ -265,7 +284,8 @@ impl Image {
         match format {
             ImageFormat::Png => buf.write_to(&mut out, image::ImageFormat::Png)?,
             ImageFormat::Jpeg(q) => {
-                let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, q.clamp(1, 100));
+                let enc =
+                    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, q.clamp(1, 100));
                 buf.write_with_encoder(enc)?;
             }
         }
@@ -280,14 +300,23 @@ impl Image {
     /// Decodes PNG or JPEG (detected from the bytes) into RGB8.
     pub fn decode(bytes: &[u8]) -> Result<Image, MediaError> {
         let img = image::load_from_memory(bytes)?.to_rgb8();
-        Ok(Image { width: img.width(), height: img.height(), rgb: img.into_raw() })
+        Ok(Image {
+            width: img.width(),
+            height: img.height(),
+            rgb: img.into_raw(),
+        })
     }
 
     /// Resized with a triangle filter.
     pub fn resized(&self, width: u32, height: u32) -> Result<Image, MediaError> {
         let buf = self.to_buffer()?;
-        let out = image::imageops::resize(&buf, width, height, image::imageops::FilterType::Triangle);
-        Ok(Image { width, height, rgb: out.into_raw() })
+        let out =
+            image::imageops::resize(&buf, width, height, image::imageops::FilterType::Triangle);
+        Ok(Image {
+            width,
+            height,
+            rgb: out.into_raw(),
+        })
     }
 
     /// Base64 of the PNG encoding, as the seeds' synapses carry images.
@@ -351,12 +380,19 @@ mod tests {
 
     #[test]
     fn wav_round_trip_keeps_samples_and_rate() {
-        let a = Audio::mono((0..1000).map(|i| (i as f32 * 0.01).sin() * 0.5).collect(), 32000);
+        let a = Audio::mono(
+            (0..1000).map(|i| (i as f32 * 0.01).sin() * 0.5).collect(),
+            32000,
+        );
         let b = Audio::from_wav_bytes(&a.to_wav_bytes().unwrap()).unwrap();
         assert_eq!(a, b);
         let c = Audio::from_wav_bytes(&a.to_wav16_bytes().unwrap()).unwrap();
         assert_eq!(c.sample_rate, 32000);
-        assert!(a.samples.iter().zip(&c.samples).all(|(x, y)| (x - y).abs() < 1e-4));
+        assert!(a
+            .samples
+            .iter()
+            .zip(&c.samples)
+            .all(|(x, y)| (x - y).abs() < 1e-4));
     }
 
     #[test]
@@ -369,7 +405,9 @@ mod tests {
         assert_eq!(back, a);
         let mut bad = json;
         bad["sample_rate"] = 44100.into();
-        let err = serde_json::from_value::<Audio>(bad).unwrap_err().to_string();
+        let err = serde_json::from_value::<Audio>(bad)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("16000"), "{err}");
     }
 

@@ -149,7 +149,11 @@ pub struct MinerSettings {
 
 impl Default for MinerSettings {
     fn default() -> Self {
-        Self { min_stake_rao: 10_000_000_000, require_validator_permit: false, max_concurrency: 8 }
+        Self {
+            min_stake_rao: 10_000_000_000,
+            require_validator_permit: false,
+            max_concurrency: 8,
+        }
     }
 }
 
@@ -218,23 +222,34 @@ pub struct ChallengeParams {
 impl Profile {
     /// Parses and validates a profile from TOML text; `name` is used in messages.
     pub fn from_toml(name: &str, text: &str) -> Result<Profile, ProfileError> {
-        let p: Profile = toml::from_str(text)
-            .map_err(|source| ProfileError::Toml { name: name.to_string(), source })?;
+        let p: Profile = toml::from_str(text).map_err(|source| ProfileError::Toml {
+            name: name.to_string(),
+            source,
+        })?;
         p.validate()?;
         Ok(p)
     }
 
     fn validate(&self) -> Result<(), ProfileError> {
-        let bad = |reason: String| ProfileError::Invalid { name: self.name.clone(), reason };
+        let bad = |reason: String| ProfileError::Invalid {
+            name: self.name.clone(),
+            reason,
+        };
         if self.tasks.is_empty() {
             return Err(bad("it offers no [[task]]".into()));
         }
         for t in &self.tasks {
             if !(t.share > 0.0 && t.share.is_finite()) {
-                return Err(bad(format!("task {} has share {}; shares must be > 0", t.task, t.share)));
+                return Err(bad(format!(
+                    "task {} has share {}; shares must be > 0",
+                    t.task, t.share
+                )));
             }
-            if !(t.timeout_secs > 0.0) {
-                return Err(bad(format!("task {} has timeout {}; it must be > 0", t.task, t.timeout_secs)));
+            if t.timeout_secs.is_nan() || t.timeout_secs <= 0.0 {
+                return Err(bad(format!(
+                    "task {} has timeout {}; it must be > 0",
+                    t.task, t.timeout_secs
+                )));
             }
         }
         let mut seen = std::collections::BTreeSet::new();
@@ -265,7 +280,10 @@ impl Profile {
     /// Each task's share normalised to sum to 1.
     pub fn normalized_shares(&self) -> Vec<(Task, f64)> {
         let total: f64 = self.tasks.iter().map(|t| t.share).sum();
-        self.tasks.iter().map(|t| (t.task, t.share / total)).collect()
+        self.tasks
+            .iter()
+            .map(|t| (t.task, t.share / total))
+            .collect()
     }
 }
 
@@ -293,16 +311,25 @@ reward = { kind = "time_penalty", factor_secs = 12 }
         assert_eq!(p.network, NetworkSettings::default());
         let s = p.normalized_shares();
         assert!((s[0].1 - 2.0 / 3.0).abs() < 1e-12);
-        assert_eq!(p.task(Task::TextToImage).unwrap().reward, RewardRule::TimePenalty { factor_secs: 12.0 });
+        assert_eq!(
+            p.task(Task::TextToImage).unwrap().reward,
+            RewardRule::TimePenalty { factor_secs: 12.0 }
+        );
     }
 
     #[test]
     fn rejects_nonsense_with_a_reason() {
         let dup = MINIMAL.replace("text_to_image", "text_to_music");
-        assert!(Profile::from_toml("x", &dup).unwrap_err().to_string().contains("twice"));
+        assert!(Profile::from_toml("x", &dup)
+            .unwrap_err()
+            .to_string()
+            .contains("twice"));
         let typo = MINIMAL.replace("share = 1", "shares = 1");
         assert!(Profile::from_toml("x", &typo).is_err());
         let zero = MINIMAL.replace("share = 1", "share = 0");
-        assert!(Profile::from_toml("x", &zero).unwrap_err().to_string().contains("share"));
+        assert!(Profile::from_toml("x", &zero)
+            .unwrap_err()
+            .to_string()
+            .contains("share"));
     }
 }

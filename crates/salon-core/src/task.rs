@@ -297,12 +297,13 @@ impl Response {
     pub fn answers(&self, task: Task) -> bool {
         matches!(
             (self, task),
-            (Response::Audio { .. }, Task::TextToMusic | Task::TextToSpeech | Task::VoiceClone)
-                | (
-                    Response::Image { .. },
-                    Task::TextToImage | Task::ImageToImage | Task::Inpaint | Task::Upscale
-                )
-                | (Response::Embeddings { .. }, Task::ImageEmbedding)
+            (
+                Response::Audio { .. },
+                Task::TextToMusic | Task::TextToSpeech | Task::VoiceClone
+            ) | (
+                Response::Image { .. },
+                Task::TextToImage | Task::ImageToImage | Task::Inpaint | Task::Upscale
+            ) | (Response::Embeddings { .. }, Task::ImageEmbedding)
                 | (Response::Detection { .. }, Task::ImageDetection)
                 | (Response::Text { .. }, Task::TextGeneration)
         )
@@ -324,7 +325,11 @@ mod tests {
 
     #[test]
     fn request_json_is_tagged_by_task() {
-        let r = Request::TextToMusic(MusicRequest { prompt: "calm piano".into(), duration_secs: 5.0, seed: 7 });
+        let r = Request::TextToMusic(MusicRequest {
+            prompt: "calm piano".into(),
+            duration_secs: 5.0,
+            seed: 7,
+        });
         let v = serde_json::to_value(&r).unwrap();
         assert_eq!(v["task"], "text_to_music");
         assert_eq!(serde_json::from_value::<Request>(v).unwrap(), r);

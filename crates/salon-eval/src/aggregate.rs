@@ -60,10 +60,16 @@ impl Aggregate {
     /// An empty aggregate of the given kind.
     pub fn new(kind: Aggregation) -> Self {
         match kind {
-            Aggregation::Ema { .. } => Aggregate::Ema { value: 0.0, count: 0 },
-            Aggregation::Periods { .. } => {
-                Aggregate::Periods { closed: VecDeque::new(), open_period: 0, open_sum: 0.0, open_count: 0 }
-            }
+            Aggregation::Ema { .. } => Aggregate::Ema {
+                value: 0.0,
+                count: 0,
+            },
+            Aggregation::Periods { .. } => Aggregate::Periods {
+                closed: VecDeque::new(),
+                open_period: 0,
+                open_sum: 0.0,
+                open_count: 0,
+            },
         }
     }
 
@@ -75,8 +81,16 @@ impl Aggregate {
                 *count += 1;
             }
             (
-                Aggregate::Periods { closed, open_period, open_sum, open_count },
-                Aggregation::Periods { period_blocks, periods },
+                Aggregate::Periods {
+                    closed,
+                    open_period,
+                    open_sum,
+                    open_count,
+                },
+                Aggregation::Periods {
+                    period_blocks,
+                    periods,
+                },
             ) => {
                 let p = block / period_blocks.max(1);
                 if p != *open_period && *open_count > 0 {
@@ -106,7 +120,9 @@ impl Aggregate {
     pub fn punish(&mut self) {
         match self {
             Aggregate::Ema { value, .. } => *value = 0.0,
-            Aggregate::Periods { closed, open_sum, .. } => {
+            Aggregate::Periods {
+                closed, open_sum, ..
+            } => {
                 closed.iter_mut().for_each(|v| *v = 0.0);
                 *open_sum = 0.0;
             }
@@ -126,8 +142,17 @@ impl Aggregate {
                 }
             }
             (Aggregate::Ema { value, .. }, _) => *value,
-            (Aggregate::Periods { closed, open_sum, open_count, .. }, Aggregation::Periods { periods, .. }) => {
-                let mut present: Vec<f64> = closed.iter().copied().filter(|v| v.is_finite()).collect();
+            (
+                Aggregate::Periods {
+                    closed,
+                    open_sum,
+                    open_count,
+                    ..
+                },
+                Aggregation::Periods { periods, .. },
+            ) => {
+                let mut present: Vec<f64> =
+                    closed.iter().copied().filter(|v| v.is_finite()).collect();
                 if *open_count > 0 {
                     present.push(open_sum / *open_count as f64);
                 }
@@ -147,7 +172,13 @@ impl Aggregate {
 pub fn normalize_weights(scores: &[f64], power: f64) -> Vec<f64> {
     let raised: Vec<f64> = scores
         .iter()
-        .map(|&s| if s.is_finite() && s > 0.0 { s.powf(power) } else { 0.0 })
+        .map(|&s| {
+            if s.is_finite() && s > 0.0 {
+                s.powf(power)
+            } else {
+                0.0
+            }
+        })
         .collect();
     let total: f64 = raised.iter().sum();
     if total <= 0.0 {
@@ -163,7 +194,10 @@ pub fn weights_to_u16(weights: &[f64]) -> Vec<u16> {
     if max <= 0.0 {
         return vec![0; weights.len()];
     }
-    weights.iter().map(|w| ((w / max) * 65535.0).round().clamp(0.0, 65535.0) as u16).collect()
+    weights
+        .iter()
+        .map(|w| ((w / max) * 65535.0).round().clamp(0.0, 65535.0) as u16)
+        .collect()
 }
 
 #[cfg(test)]
@@ -175,7 +209,10 @@ mod tests {
         let kind = Aggregation::Ema { alpha: 0.5 };
         let mut a = Aggregate::new(kind);
         a.observe(kind, 1.0, 0);
-        assert!((a.value(kind) - 1.0).abs() < 1e-12, "bias-corrected: one 1.0 is worth 1.0");
+        assert!(
+            (a.value(kind) - 1.0).abs() < 1e-12,
+            "bias-corrected: one 1.0 is worth 1.0"
+        );
         a.observe(kind, 0.0, 1);
         assert!((a.value(kind) - 0.5 / 0.75).abs() < 1e-12);
         a.punish();
@@ -184,7 +221,10 @@ mod tests {
 
     #[test]
     fn periods_reward_presence() {
-        let kind = Aggregation::Periods { period_blocks: 10, periods: 4 };
+        let kind = Aggregation::Periods {
+            period_blocks: 10,
+            periods: 4,
+        };
         let mut steady = Aggregate::new(kind);
         let mut once = Aggregate::new(kind);
         for p in 0..4 {
@@ -192,7 +232,10 @@ mod tests {
         }
         once.observe(kind, 0.8, 30);
         assert!((steady.value(kind) - 0.8).abs() < 1e-12);
-        assert!((once.value(kind) - 0.4).abs() < 1e-12, "one of four periods -> sqrt(1/4)");
+        assert!(
+            (once.value(kind) - 0.4).abs() < 1e-12,
+            "one of four periods -> sqrt(1/4)"
+        );
     }
 
     #[test]

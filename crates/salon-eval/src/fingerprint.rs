@@ -17,7 +17,12 @@ impl Fingerprint {
         if self.len == 0 || self.len != other.len {
             return 0.0;
         }
-        let differing: u32 = self.bits.iter().zip(&other.bits).map(|(a, b)| (a ^ b).count_ones()).sum();
+        let differing: u32 = self
+            .bits
+            .iter()
+            .zip(&other.bits)
+            .map(|(a, b)| (a ^ b).count_ones())
+            .sum();
         1.0 - differing as f64 / self.len as f64
     }
 

@@ -28,7 +28,11 @@ pub struct Evaluation {
 impl Evaluation {
     /// A zero score with a reason.
     pub fn zero(note: impl Into<String>) -> Self {
-        Self { score: 0.0, metrics: BTreeMap::new(), note: Some(note.into()) }
+        Self {
+            score: 0.0,
+            metrics: BTreeMap::new(),
+            note: Some(note.into()),
+        }
     }
 }
 

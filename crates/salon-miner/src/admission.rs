@@ -17,7 +17,10 @@ pub struct ChainAdmission {
 impl ChainAdmission {
     /// A policy with `settings`; until the first metagraph arrives every caller is refused.
     pub fn new(settings: MinerSettings) -> Arc<Self> {
-        Arc::new(Self { metagraph: RwLock::new(None), settings })
+        Arc::new(Self {
+            metagraph: RwLock::new(None),
+            settings,
+        })
     }
 
     /// Replaces the metagraph the policy reads.
@@ -52,7 +55,10 @@ impl Admission for ChainAdmission {
             return Some("miner has not synced the metagraph yet".into());
         };
         let Some(n) = mg.neuron_by_hotkey(caller_hotkey) else {
-            return Some(format!("hotkey {caller_hotkey} is not registered on subnet {}", mg.netuid));
+            return Some(format!(
+                "hotkey {caller_hotkey} is not registered on subnet {}",
+                mg.netuid
+            ));
         };
         if n.stake < self.settings.min_stake_rao {
             return Some(format!(
@@ -68,6 +74,10 @@ impl Admission for ChainAdmission {
 
     fn priority(&self, caller_hotkey: &str) -> f64 {
         let guard = self.metagraph.read().unwrap_or_else(|p| p.into_inner());
-        guard.as_ref().and_then(|mg| mg.neuron_by_hotkey(caller_hotkey)).map(|n| n.stake as f64).unwrap_or(0.0)
+        guard
+            .as_ref()
+            .and_then(|mg| mg.neuron_by_hotkey(caller_hotkey))
+            .map(|n| n.stake as f64)
+            .unwrap_or(0.0)
     }
 }

@@ -5,7 +5,9 @@ use std::fmt;
 use std::str::FromStr;
 
 /// How a miner answers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Behaviour {
     /// Runs its engines at their best settings.
@@ -24,8 +26,14 @@ pub enum Behaviour {
 
 impl Behaviour {
     /// All behaviours, in the devnet's default order.
-    pub const ALL: [Behaviour; 6] =
-        [Behaviour::Honest, Behaviour::Weak, Behaviour::Lazy, Behaviour::Copycat, Behaviour::Slow, Behaviour::Broken];
+    pub const ALL: [Behaviour; 6] = [
+        Behaviour::Honest,
+        Behaviour::Weak,
+        Behaviour::Lazy,
+        Behaviour::Copycat,
+        Behaviour::Slow,
+        Behaviour::Broken,
+    ];
 
     /// The name used in flags and reports.
     pub fn as_str(self) -> &'static str {
@@ -62,7 +70,10 @@ pub struct UnknownBehaviour(pub String);
 impl FromStr for Behaviour {
     type Err = UnknownBehaviour;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Behaviour::ALL.into_iter().find(|b| b.as_str() == s).ok_or_else(|| UnknownBehaviour(s.to_string()))
+        Behaviour::ALL
+            .into_iter()
+            .find(|b| b.as_str() == s)
+            .ok_or_else(|| UnknownBehaviour(s.to_string()))
     }
 }
 
@@ -70,10 +81,13 @@ impl FromStr for Behaviour {
 pub fn parse_mix(spec: &str) -> Result<Vec<(Behaviour, usize)>, String> {
     let mut out: Vec<(Behaviour, usize)> = Vec::new();
     for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (name, count) = part
-            .split_once('=')
-            .ok_or_else(|| format!("bad --miners entry {part:?}: expected BEHAVIOUR=COUNT, e.g. honest=3"))?;
-        let b: Behaviour = name.trim().parse().map_err(|e: UnknownBehaviour| e.to_string())?;
+        let (name, count) = part.split_once('=').ok_or_else(|| {
+            format!("bad --miners entry {part:?}: expected BEHAVIOUR=COUNT, e.g. honest=3")
+        })?;
+        let b: Behaviour = name
+            .trim()
+            .parse()
+            .map_err(|e: UnknownBehaviour| e.to_string())?;
         let n: usize = count
             .trim()
             .parse()
@@ -90,7 +104,9 @@ pub fn parse_mix(spec: &str) -> Result<Vec<(Behaviour, usize)>, String> {
         return Err("bad --miners: the mix has no miners; e.g. --miners honest=3,weak=1".into());
     }
     if total > 64 {
-        return Err(format!("bad --miners: {total} miners is more than the devnet's limit of 64"));
+        return Err(format!(
+            "bad --miners: {total} miners is more than the devnet's limit of 64"
+        ));
     }
     Ok(out)
 }
@@ -101,11 +117,18 @@ mod tests {
 
     #[test]
     fn mixes_parse_and_bad_ones_explain() {
-        assert_eq!(parse_mix("honest=3, weak=1").unwrap(), vec![(Behaviour::Honest, 3), (Behaviour::Weak, 1)]);
+        assert_eq!(
+            parse_mix("honest=3, weak=1").unwrap(),
+            vec![(Behaviour::Honest, 3), (Behaviour::Weak, 1)]
+        );
         assert!(parse_mix("honest").unwrap_err().contains("BEHAVIOUR=COUNT"));
-        assert!(parse_mix("greedy=1").unwrap_err().contains("unknown miner behaviour"));
+        assert!(parse_mix("greedy=1")
+            .unwrap_err()
+            .contains("unknown miner behaviour"));
         assert!(parse_mix("honest=x").unwrap_err().contains("whole number"));
         assert!(parse_mix("honest=0").unwrap_err().contains("no miners"));
-        assert!(parse_mix("honest=1,honest=2").unwrap_err().contains("twice"));
+        assert!(parse_mix("honest=1,honest=2")
+            .unwrap_err()
+            .contains("twice"));
     }
 }

@@ -27,7 +27,8 @@ impl MinerError {
     pub fn status(&self) -> u16 {
         match self {
             MinerError::NotServed(_) => 404,
-            MinerError::Engine(EngineError::InvalidRequest(_)) | MinerError::Engine(EngineError::Unsupported(_)) => 400,
+            MinerError::Engine(EngineError::InvalidRequest(_))
+            | MinerError::Engine(EngineError::Unsupported(_)) => 400,
             _ => 500,
         }
     }
@@ -44,7 +45,12 @@ pub struct Miner {
 impl Miner {
     /// A miner serving `engines` with `behaviour`.
     pub fn new(engines: BTreeMap<Task, Arc<dyn Engine>>, behaviour: Behaviour) -> Self {
-        Self { engines, behaviour, replay: Mutex::new(HashMap::new()), replays: Mutex::new(0) }
+        Self {
+            engines,
+            behaviour,
+            replay: Mutex::new(HashMap::new()),
+            replays: Mutex::new(0),
+        }
     }
 
     /// The tasks served.
@@ -59,7 +65,11 @@ impl Miner {
 
     async fn generate(&self, request: Request) -> Result<Response, MinerError> {
         let task = request.task();
-        let engine = self.engines.get(&task).cloned().ok_or(MinerError::NotServed(task))?;
+        let engine = self
+            .engines
+            .get(&task)
+            .cloned()
+            .ok_or(MinerError::NotServed(task))?;
         tokio::task::spawn_blocking(move || engine.generate(&request))
             .await
             .map_err(|e| MinerError::Crashed(e.to_string()))?
@@ -82,7 +92,12 @@ impl Miner {
             Behaviour::Lazy => Ok(lazy_answer(&request)),
             Behaviour::Broken => Ok(broken_answer(task)),
             Behaviour::Copycat => {
-                let cached = self.replay.lock().unwrap_or_else(|p| p.into_inner()).get(&task).cloned();
+                let cached = self
+                    .replay
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get(&task)
+                    .cloned();
                 match cached {
                     Some(old) => {
                         let n = {
@@ -94,7 +109,10 @@ impl Miner {
                     }
                     None => {
                         let fresh = self.generate(request).await?;
-                        self.replay.lock().unwrap_or_else(|p| p.into_inner()).insert(task, fresh.clone());
+                        self.replay
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .insert(task, fresh.clone());
                         Ok(fresh)
                     }
                 }
@@ -105,25 +123,39 @@ impl Miner {
 
 /// The least effort that still has the right shape: silence, a blank image, a constant guess.
 pub fn lazy_answer(request: &Request) -> Response {
-    let blank = |w: u32, h: u32| Response::Image { image: Image::filled(w, h, [128, 128, 128]) };
+    let blank = |w: u32, h: u32| Response::Image {
+        image: Image::filled(w, h, [128, 128, 128]),
+    };
     match request {
-        Request::TextToMusic(r) => Response::Audio { audio: Audio::silence(r.duration_secs, 32_000) },
-        Request::TextToSpeech(_) | Request::VoiceClone(_) => Response::Audio { audio: Audio::silence(3.0, 16_000) },
+        Request::TextToMusic(r) => Response::Audio {
+            audio: Audio::silence(r.duration_secs, 32_000),
+        },
+        Request::TextToSpeech(_) | Request::VoiceClone(_) => Response::Audio {
+            audio: Audio::silence(3.0, 16_000),
+        },
         Request::TextToImage(r) => blank(r.width, r.height),
         Request::ImageToImage(r) => blank(r.init_image.width, r.init_image.height),
         Request::Inpaint(r) => blank(r.init_image.width, r.init_image.height),
         Request::Upscale(r) => blank(r.image.width * r.scale, r.image.height * r.scale),
-        Request::ImageEmbedding(r) => Response::Embeddings { embeddings: vec![vec![0.0; 256]; r.images.len()] },
+        Request::ImageEmbedding(r) => Response::Embeddings {
+            embeddings: vec![vec![0.0; 256]; r.images.len()],
+        },
         Request::ImageDetection(_) => Response::Detection { prediction: 0.5 },
-        Request::TextGeneration(_) => Response::Text { text: String::new() },
+        Request::TextGeneration(_) => Response::Text {
+            text: String::new(),
+        },
     }
 }
 
 /// A response of the wrong kind for the task (what a buggy or malicious miner sends).
 pub fn broken_answer(task: Task) -> Response {
     match task {
-        Task::TextGeneration => Response::Detection { prediction: f32::NAN },
-        _ => Response::Text { text: "\u{fffd}".repeat(8) },
+        Task::TextGeneration => Response::Detection {
+            prediction: f32::NAN,
+        },
+        _ => Response::Text {
+            text: "\u{fffd}".repeat(8),
+        },
     }
 }
 
@@ -140,11 +172,17 @@ pub fn disguise(old: Response, n: u64) -> Response {
     match old {
         Response::Audio { mut audio } => {
             let gain = 0.9 + 0.02 * (n % 5) as f32;
-            audio.samples.iter_mut().for_each(|s| *s = *s * gain + 0.002 * noise());
+            audio
+                .samples
+                .iter_mut()
+                .for_each(|s| *s = *s * gain + 0.002 * noise());
             Response::Audio { audio }
         }
         Response::Image { mut image } => {
-            image.rgb.iter_mut().for_each(|p| *p = (*p as f32 + 4.0 * noise()).clamp(0.0, 255.0) as u8);
+            image
+                .rgb
+                .iter_mut()
+                .for_each(|p| *p = (*p as f32 + 4.0 * noise()).clamp(0.0, 255.0) as u8);
             Response::Image { image }
         }
         other => other,

@@ -8,7 +8,9 @@ use salon_core::{Profile, Request, Response, Task};
 use salon_engines::builtin::Fidelity;
 use salon_engines::Engine;
 use salon_keys::Keypair;
-use salon_wire::synapses::{ImageGenerating, ImageSynapse, MusicGeneration, SalonSynapse, TextToSpeech, VoiceClone};
+use salon_wire::synapses::{
+    ImageGenerating, ImageSynapse, MusicGeneration, SalonSynapse, TextToSpeech, VoiceClone,
+};
 use salon_wire::{Admission, Axon, AxonBuilder, HandlerError, Synapse};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -18,7 +20,12 @@ pub fn engines_for(profile: &Profile, behaviour: Behaviour) -> BTreeMap<Task, Ar
     profile
         .tasks
         .iter()
-        .map(|t| (t.task, salon_engines::spec::builtin(t.task, Fidelity(behaviour.fidelity()))))
+        .map(|t| {
+            (
+                t.task,
+                salon_engines::spec::builtin(t.task, Fidelity(behaviour.fidelity())),
+            )
+        })
         .collect()
 }
 
@@ -40,15 +47,26 @@ macro_rules! seed_synapse {
         }
     )*};
 }
-seed_synapse!(MusicGeneration, TextToSpeech, VoiceClone, ImageGenerating, ImageSynapse);
+seed_synapse!(
+    MusicGeneration,
+    TextToSpeech,
+    VoiceClone,
+    ImageGenerating,
+    ImageSynapse
+);
 
 fn seed_route<S: SeedSynapse>(builder: AxonBuilder, miner: Arc<Miner>) -> AxonBuilder {
     builder.route::<S, _, _>(move |mut synapse: S, _caller| {
         let miner = miner.clone();
         async move {
             let request = synapse.core_request().map_err(HandlerError::bad_input)?;
-            let response = miner.answer(request).await.map_err(|e| HandlerError::new(e.status(), e.to_string()))?;
-            synapse.take_answer(&response).map_err(HandlerError::internal)?;
+            let response = miner
+                .answer(request)
+                .await
+                .map_err(|e| HandlerError::new(e.status(), e.to_string()))?;
+            synapse
+                .take_answer(&response)
+                .map_err(HandlerError::internal)?;
             Ok(synapse)
         }
     })
@@ -56,7 +74,12 @@ fn seed_route<S: SeedSynapse>(builder: AxonBuilder, miner: Arc<Miner>) -> AxonBu
 
 /// An axon for `miner`, signed as `keypair`, admitting callers by `admission`, with the profile's
 /// concurrency. Call `.serve(listener)` on the result.
-pub fn axon(miner: Arc<Miner>, keypair: Keypair, admission: Arc<dyn Admission>, profile: &Profile) -> AxonBuilder {
+pub fn axon(
+    miner: Arc<Miner>,
+    keypair: Keypair,
+    admission: Arc<dyn Admission>,
+    profile: &Profile,
+) -> AxonBuilder {
     let native = miner.clone();
     let builder = Axon::builder(keypair)
         .admission(admission)

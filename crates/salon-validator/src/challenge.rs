@@ -78,7 +78,11 @@ pub fn scored_by_reproduction(task: Task) -> bool {
 impl ChallengeMaker {
     /// A maker for validator `validator_uid`, with engines to reproduce answers for the tasks
     /// scored by reproduction.
-    pub fn new(validator_uid: u16, seed_stride: u64, reproducers: BTreeMap<Task, Arc<dyn Engine>>) -> Self {
+    pub fn new(
+        validator_uid: u16,
+        seed_stride: u64,
+        reproducers: BTreeMap<Task, Arc<dyn Engine>>,
+    ) -> Self {
         Self {
             music: PromptGenerator::builtin(PromptKind::Music),
             images: PromptGenerator::builtin(PromptKind::Image),
@@ -99,7 +103,12 @@ impl ChallengeMaker {
     }
 
     /// Builds the request for `task`. Heavy truth (reproduction) is made by [`Self::truth`].
-    pub fn request(&self, task: Task, params: &ChallengeParams, rng: &mut impl Rng) -> (Request, Truth) {
+    pub fn request(
+        &self,
+        task: Task,
+        params: &ChallengeParams,
+        rng: &mut impl Rng,
+    ) -> (Request, Truth) {
         let seed = self.seed(rng);
         fn steps(rng: &mut impl Rng, p: &ChallengeParams) -> u32 {
             draw_u32(rng, p.steps, [10, 30])
@@ -111,14 +120,20 @@ impl ChallengeMaker {
             Task::TextToMusic => (
                 Request::TextToMusic(MusicRequest {
                     prompt: self.music.generate(rng),
-                    duration_secs: (draw_f32(rng, params.duration_secs, [5.0, 10.0]) * 10.0).round() / 10.0,
+                    duration_secs: (draw_f32(rng, params.duration_secs, [5.0, 10.0]) * 10.0)
+                        .round()
+                        / 10.0,
                     seed,
                 }),
                 Truth::None,
             ),
-            Task::TextToSpeech => {
-                (Request::TextToSpeech(SpeechRequest { text: self.speech.generate(rng), seed }), Truth::None)
-            }
+            Task::TextToSpeech => (
+                Request::TextToSpeech(SpeechRequest {
+                    text: self.speech.generate(rng),
+                    seed,
+                }),
+                Truth::None,
+            ),
             Task::VoiceClone => (
                 Request::VoiceClone(VoiceCloneRequest {
                     text: self.speech.generate(rng),
@@ -131,7 +146,17 @@ impl ChallengeMaker {
                 let (width, height) = (draw_dim(rng, params.width), draw_dim(rng, params.height));
                 let (steps, cfg_scale) = (steps(rng, params), cfg(rng, params));
                 let prompt = self.images.generate(rng);
-                (Request::TextToImage(ImageRequest { prompt, width, height, steps, cfg_scale, seed }), Truth::None)
+                (
+                    Request::TextToImage(ImageRequest {
+                        prompt,
+                        width,
+                        height,
+                        steps,
+                        cfg_scale,
+                        seed,
+                    }),
+                    Truth::None,
+                )
             }
             Task::ImageToImage => {
                 let (w, h) = (draw_dim(rng, params.width), draw_dim(rng, params.height));
@@ -140,7 +165,14 @@ impl ChallengeMaker {
                 let (steps, cfg_scale) = (steps(rng, params), cfg(rng, params));
                 let prompt = self.images.generate(rng);
                 (
-                    Request::ImageToImage(ImageToImageRequest { prompt, init_image, strength, steps, cfg_scale, seed }),
+                    Request::ImageToImage(ImageToImageRequest {
+                        prompt,
+                        init_image,
+                        strength,
+                        steps,
+                        cfg_scale,
+                        seed,
+                    }),
                     Truth::None,
                 )
             }
@@ -151,30 +183,57 @@ impl ChallengeMaker {
                 let (steps, cfg_scale) = (steps(rng, params), cfg(rng, params));
                 let prompt = self.images.generate(rng);
                 (
-                    Request::Inpaint(InpaintRequest { prompt, init_image, mask_image, steps, cfg_scale, seed }),
+                    Request::Inpaint(InpaintRequest {
+                        prompt,
+                        init_image,
+                        mask_image,
+                        steps,
+                        cfg_scale,
+                        seed,
+                    }),
                     Truth::None,
                 )
             }
             Task::Upscale => {
                 let side = draw_u32(rng, params.width, [128, 192]);
                 let image = self.source_image(rng, side, side);
-                (Request::Upscale(UpscaleRequest { image, scale: 2 }), Truth::None)
+                (
+                    Request::Upscale(UpscaleRequest { image, scale: 2 }),
+                    Truth::None,
+                )
             }
             Task::ImageEmbedding => {
                 let n = rng.gen_range(1..=3);
                 let images = (0..n).map(|_| self.source_image(rng, 128, 128)).collect();
-                (Request::ImageEmbedding(EmbeddingRequest { images }), Truth::None)
+                (
+                    Request::ImageEmbedding(EmbeddingRequest { images }),
+                    Truth::None,
+                )
             }
             Task::ImageDetection => {
                 let generated = rng.gen_bool(0.5);
                 let image = detector::challenge_image(seed, generated);
-                (Request::ImageDetection(DetectionRequest { image }), Truth::Label { generated })
+                (
+                    Request::ImageDetection(DetectionRequest { image }),
+                    Truth::Label { generated },
+                )
             }
             Task::TextGeneration => {
                 let sentence = self.speech.generate(rng);
-                let prompt: String = sentence.split_whitespace().take(3).collect::<Vec<_>>().join(" ");
+                let prompt: String = sentence
+                    .split_whitespace()
+                    .take(3)
+                    .collect::<Vec<_>>()
+                    .join(" ");
                 let max_tokens = draw_u32(rng, params.max_tokens, [20, 60]);
-                (Request::TextGeneration(TextRequest { prompt, max_tokens, seed }), Truth::None)
+                (
+                    Request::TextGeneration(TextRequest {
+                        prompt,
+                        max_tokens,
+                        seed,
+                    }),
+                    Truth::None,
+                )
             }
         }
     }
@@ -184,9 +243,13 @@ impl ChallengeMaker {
     pub fn finish(&self, request: Request, truth: Truth) -> Result<Challenge, ChallengeError> {
         let task = request.task();
         let truth = if scored_by_reproduction(task) {
-            let engine = self.reproducers.get(&task).ok_or(ChallengeError::NoReproducer(task))?;
-            let r: Response =
-                engine.generate(&request).map_err(|source| ChallengeError::Reproduction { task, source })?;
+            let engine = self
+                .reproducers
+                .get(&task)
+                .ok_or(ChallengeError::NoReproducer(task))?;
+            let r: Response = engine
+                .generate(&request)
+                .map_err(|source| ChallengeError::Reproduction { task, source })?;
             Truth::Reproduction(r)
         } else {
             truth
@@ -217,6 +280,8 @@ pub fn circle_mask(rng: &mut impl Rng, w: u32, h: u32) -> Image {
 pub fn request_key(request: &Request) -> String {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    serde_json::to_string(request).unwrap_or_default().hash(&mut h);
+    serde_json::to_string(request)
+        .unwrap_or_default()
+        .hash(&mut h);
     format!("{:016x}", h.finish())
 }

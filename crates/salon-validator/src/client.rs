@@ -34,5 +34,10 @@ pub struct QueryOutcome {
 #[async_trait::async_trait]
 pub trait MinerClient: Send + Sync {
     /// Sends `request` to `target`, waiting at most `timeout`.
-    async fn query(&self, target: &MinerTarget, request: &Request, timeout: Duration) -> QueryOutcome;
+    async fn query(
+        &self,
+        target: &MinerTarget,
+        request: &Request,
+        timeout: Duration,
+    ) -> QueryOutcome;
 }

@@ -16,15 +16,30 @@ pub struct DendriteClient {
 impl DendriteClient {
     /// A client signing with `keypair`.
     pub fn new(keypair: Keypair) -> Self {
-        Self { dendrite: Dendrite::new(keypair) }
+        Self {
+            dendrite: Dendrite::new(keypair),
+        }
     }
 }
 
 #[async_trait::async_trait]
 impl MinerClient for DendriteClient {
-    async fn query(&self, target: &MinerTarget, request: &Request, timeout: Duration) -> QueryOutcome {
-        let axon = AxonTarget { ip: target.ip.clone(), port: target.port, hotkey: target.hotkey.clone() };
-        let synapse = SalonSynapse { request: request.clone(), response: None, error: None };
+    async fn query(
+        &self,
+        target: &MinerTarget,
+        request: &Request,
+        timeout: Duration,
+    ) -> QueryOutcome {
+        let axon = AxonTarget {
+            ip: target.ip.clone(),
+            port: target.port,
+            hotkey: target.hotkey.clone(),
+        };
+        let synapse = SalonSynapse {
+            request: request.clone(),
+            response: None,
+            error: None,
+        };
         let reply = self.dendrite.call(&axon, synapse, timeout).await;
         let (response, mut status, mut message) = (
             reply.synapse.as_ref().and_then(|s| s.response.clone()),
@@ -38,6 +53,11 @@ impl MinerClient for DendriteClient {
                 .and_then(|s| s.error)
                 .unwrap_or_else(|| "the miner returned no response".to_string());
         }
-        QueryOutcome { response, status, message, elapsed: reply.elapsed }
+        QueryOutcome {
+            response,
+            status,
+            message,
+            elapsed: reply.elapsed,
+        }
     }
 }

@@ -58,7 +58,11 @@ impl PromptGenerator {
                     .push(w.to_string());
             }
         }
-        Self { starts, next, max_words }
+        Self {
+            starts,
+            next,
+            max_words,
+        }
     }
 
     /// A fresh prompt drawn with `rng`; always non-empty and at most the generator's word limit.
@@ -66,8 +70,13 @@ impl PromptGenerator {
         let (a, b) = &self.starts[rng.gen_range(0..self.starts.len())];
         let mut words = vec![a.clone(), b.clone()];
         while words.len() < self.max_words {
-            let key = (words[words.len() - 2].clone(), words[words.len() - 1].clone());
-            let Some(cands) = self.next.get(&key) else { break };
+            let key = (
+                words[words.len() - 2].clone(),
+                words[words.len() - 1].clone(),
+            );
+            let Some(cands) = self.next.get(&key) else {
+                break;
+            };
             let w = &cands[rng.gen_range(0..cands.len())];
             if w == END {
                 break;
@@ -89,11 +98,19 @@ mod tests {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
         let prompts: Vec<String> = (0..50).map(|_| g.generate(&mut rng)).collect();
         let distinct: std::collections::BTreeSet<_> = prompts.iter().collect();
-        assert!(distinct.len() > 25, "only {} distinct prompts", distinct.len());
-        assert!(prompts.iter().all(|p| !p.is_empty() && p.split_whitespace().count() <= 28));
+        assert!(
+            distinct.len() > 25,
+            "only {} distinct prompts",
+            distinct.len()
+        );
+        assert!(prompts
+            .iter()
+            .all(|p| !p.is_empty() && p.split_whitespace().count() <= 28));
         let mut again = rand_chacha::ChaCha8Rng::seed_from_u64(1);
         assert_eq!(g.generate(&mut again), prompts[0]);
         // The chain recombines: some prompt is not a corpus line.
-        assert!(prompts.iter().any(|p| !MUSIC.lines().any(|l| l.trim() == p)));
+        assert!(prompts
+            .iter()
+            .any(|p| !MUSIC.lines().any(|l| l.trim() == p)));
     }
 }

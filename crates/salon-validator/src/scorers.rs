@@ -41,7 +41,9 @@ impl Scorers {
         if !response.answers(task) {
             return None;
         }
-        self.evaluators.get(&task).and_then(|e| e.fingerprint(response))
+        self.evaluators
+            .get(&task)
+            .and_then(|e| e.fingerprint(response))
     }
 }
 
@@ -54,7 +56,8 @@ pub fn builtin_music_reference() -> Option<salon_eval::audio::ReferenceStats> {
     use rand::SeedableRng;
     let prompts = crate::prompts::PromptGenerator::builtin(crate::prompts::PromptKind::Music);
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0x5a10_0001);
-    let composer = salon_engines::builtin::music::Composer::new(salon_engines::builtin::Fidelity(1.0));
+    let composer =
+        salon_engines::builtin::music::Composer::new(salon_engines::builtin::Fidelity(1.0));
     let clips: Vec<salon_core::Audio> = (0..REFERENCE_CLIPS)
         .filter_map(|i| {
             let req = salon_core::Request::TextToMusic(salon_core::task::MusicRequest {
@@ -86,7 +89,9 @@ impl Scorers {
         for t in &profile.tasks {
             let task = t.task;
             let e: Arc<dyn Evaluator> = match task {
-                Task::TextToMusic => Arc::new(audio::MusicEvaluator::new(builtin_music_reference())),
+                Task::TextToMusic => {
+                    Arc::new(audio::MusicEvaluator::new(builtin_music_reference()))
+                }
                 Task::TextToSpeech => Arc::new(audio::SpeechEvaluator),
                 Task::VoiceClone => Arc::new(audio::VoiceCloneEvaluator),
                 Task::TextToImage | Task::ImageToImage | Task::Inpaint | Task::Upscale => {
@@ -98,10 +103,16 @@ impl Scorers {
             };
             s.evaluators.insert(task, e);
             if crate::challenge::scored_by_reproduction(task) {
-                s.reproducers.insert(task, salon_engines::spec::builtin(task, salon_engines::builtin::Fidelity(1.0)));
+                s.reproducers.insert(
+                    task,
+                    salon_engines::spec::builtin(task, salon_engines::builtin::Fidelity(1.0)),
+                );
             }
         }
-        tracing::info!(tasks = s.evaluators.len(), "validator uses the built-in metrics (no model weights configured)");
+        tracing::info!(
+            tasks = s.evaluators.len(),
+            "validator uses the built-in metrics (no model weights configured)"
+        );
         s
     }
 }

@@ -21,7 +21,12 @@ impl GroupCycle {
 
     /// The next group of at most `k` uids from `available` (current queryable uids). Uids no
     /// longer available are skipped; a new shuffled cycle starts when the current one is spent.
-    pub fn next_group(&mut self, available: &BTreeSet<u16>, k: usize, rng: &mut impl Rng) -> Vec<u16> {
+    pub fn next_group(
+        &mut self,
+        available: &BTreeSet<u16>,
+        k: usize,
+        rng: &mut impl Rng,
+    ) -> Vec<u16> {
         let mut group = Vec::with_capacity(k);
         let mut refilled = false;
         while group.len() < k {
@@ -97,7 +102,11 @@ mod tests {
     #[test]
     fn rotation_follows_shares() {
         use salon_core::Task;
-        let mut r = TaskRotation::new(vec![(Task::TextToMusic, 0.5), (Task::TextToImage, 0.25), (Task::Upscale, 0.25)]);
+        let mut r = TaskRotation::new(vec![
+            (Task::TextToMusic, 0.5),
+            (Task::TextToImage, 0.25),
+            (Task::Upscale, 0.25),
+        ]);
         let picks: Vec<Task> = (0..8).map(|_| r.next_task()).collect();
         assert_eq!(picks.iter().filter(|t| **t == Task::TextToMusic).count(), 4);
         assert_eq!(picks.iter().filter(|t| **t == Task::Upscale).count(), 2);

@@ -89,7 +89,9 @@ impl Store {
     pub fn meta(&self, key: &str) -> Result<Option<u64>, StoreError> {
         Ok(self
             .conn
-            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get::<_, i64>(0))
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| {
+                r.get::<_, i64>(0)
+            })
             .optional()?
             .map(|v| v as u64))
     }
@@ -120,7 +122,12 @@ impl Store {
     }
 
     /// Stores the aggregate of (hotkey, task).
-    pub fn put_aggregate(&self, hotkey: &str, task: Task, agg: &Aggregate) -> Result<(), StoreError> {
+    pub fn put_aggregate(
+        &self,
+        hotkey: &str,
+        task: Task,
+        agg: &Aggregate,
+    ) -> Result<(), StoreError> {
         self.conn.execute(
             "INSERT INTO scores (hotkey, task, aggregate) VALUES (?1, ?2, ?3)
              ON CONFLICT(hotkey, task) DO UPDATE SET aggregate = excluded.aggregate",
@@ -137,7 +144,8 @@ impl Store {
             rows.collect::<Result<_, _>>()?
         };
         for hk in existing.iter().filter(|h| !keep.contains(h)) {
-            self.conn.execute("DELETE FROM scores WHERE hotkey = ?1", [hk])?;
+            self.conn
+                .execute("DELETE FROM scores WHERE hotkey = ?1", [hk])?;
         }
         Ok(())
     }
@@ -166,12 +174,19 @@ impl Store {
     }
 
     /// Recent fingerprints of `task` with their hotkey and request key.
-    pub fn fingerprints(&self, task: Task) -> Result<Vec<(String, String, Fingerprint)>, StoreError> {
+    pub fn fingerprints(
+        &self,
+        task: Task,
+    ) -> Result<Vec<(String, String, Fingerprint)>, StoreError> {
         let mut st = self.conn.prepare(
             "SELECT hotkey, request_key, fingerprint FROM fingerprints WHERE task = ?1 ORDER BY id DESC LIMIT ?2",
         )?;
         let rows = st.query_map(params![task.as_str(), FINGERPRINTS_PER_TASK], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
         })?;
         let mut out = Vec::new();
         for row in rows {
@@ -204,7 +219,12 @@ impl Store {
 
     /// Records a detection outcome and returns the miner's recent (label, predicted) history,
     /// newest first.
-    pub fn add_detection(&self, hotkey: &str, label: bool, predicted: bool) -> Result<Vec<(bool, bool)>, StoreError> {
+    pub fn add_detection(
+        &self,
+        hotkey: &str,
+        label: bool,
+        predicted: bool,
+    ) -> Result<Vec<(bool, bool)>, StoreError> {
         self.conn.execute(
             "INSERT INTO detections (hotkey, label, predicted) VALUES (?1, ?2, ?3)",
             params![hotkey, label, predicted],
@@ -214,8 +234,12 @@ impl Store {
                (SELECT id FROM detections WHERE hotkey = ?1 ORDER BY id DESC LIMIT ?2)",
             params![hotkey, DETECTIONS_PER_MINER],
         )?;
-        let mut st = self.conn.prepare("SELECT label, predicted FROM detections WHERE hotkey = ?1 ORDER BY id DESC")?;
-        let rows = st.query_map([hotkey], |r| Ok((r.get::<_, bool>(0)?, r.get::<_, bool>(1)?)))?;
+        let mut st = self.conn.prepare(
+            "SELECT label, predicted FROM detections WHERE hotkey = ?1 ORDER BY id DESC",
+        )?;
+        let rows = st.query_map([hotkey], |r| {
+            Ok((r.get::<_, bool>(0)?, r.get::<_, bool>(1)?))
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -245,7 +269,11 @@ impl Store {
             "SELECT hotkey, avg(reward), count(*) FROM results WHERE step >= ?1 GROUP BY hotkey",
         )?;
         let rows = st.query_map([since_step as i64], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)?, r.get::<_, i64>(2)? as u64))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, f64>(1)?,
+                r.get::<_, i64>(2)? as u64,
+            ))
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -270,7 +298,13 @@ mod tests {
             s.set_meta("step", 7).unwrap();
         }
         let s = Store::open(&path).unwrap();
-        assert_eq!(s.aggregate("hk", Task::TextToMusic).unwrap().unwrap().value(kind), 0.5);
+        assert_eq!(
+            s.aggregate("hk", Task::TextToMusic)
+                .unwrap()
+                .unwrap()
+                .value(kind),
+            0.5
+        );
         assert_eq!(s.penalty("cheat", 9).unwrap().as_deref(), Some("replayed"));
         assert_eq!(s.penalty("cheat", 10).unwrap(), None);
         assert_eq!(s.meta("step").unwrap(), Some(7));
@@ -281,9 +315,13 @@ mod tests {
         let s = Store::in_memory().unwrap();
         let fp = Fingerprint::from_bools([true, false]);
         for i in 0..(FINGERPRINTS_PER_TASK + 10) {
-            s.add_fingerprint(Task::TextToImage, "hk", &i.to_string(), &fp, 0).unwrap();
+            s.add_fingerprint(Task::TextToImage, "hk", &i.to_string(), &fp, 0)
+                .unwrap();
         }
-        assert_eq!(s.fingerprints(Task::TextToImage).unwrap().len() as i64, FINGERPRINTS_PER_TASK);
+        assert_eq!(
+            s.fingerprints(Task::TextToImage).unwrap().len() as i64,
+            FINGERPRINTS_PER_TASK
+        );
         let mut hist = Vec::new();
         for i in 0..150 {
             hist = s.add_detection("hk", i % 2 == 0, true).unwrap();

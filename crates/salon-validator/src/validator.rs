@@ -76,7 +76,10 @@ pub struct Validator {
     maker: Mutex<Option<Arc<ChallengeMaker>>>,
 }
 
-fn block_on_store<T>(m: &Mutex<Store>, f: impl FnOnce(&Store) -> Result<T, StoreError>) -> Result<T, StoreError> {
+fn block_on_store<T>(
+    m: &Mutex<Store>,
+    f: impl FnOnce(&Store) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
     let guard = m.lock().unwrap_or_else(|p| p.into_inner());
     f(&guard)
 }
@@ -93,7 +96,8 @@ impl Validator {
         store: Store,
     ) -> Self {
         let step = store.meta("step").ok().flatten().unwrap_or(0);
-        let rng = ChaCha8Rng::seed_from_u64(options.rng_seed ^ step.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let rng =
+            ChaCha8Rng::seed_from_u64(options.rng_seed ^ step.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let mut rotation = TaskRotation::new(options.profile.normalized_shares());
         let first = rotation.next_task();
         Self {
@@ -150,8 +154,12 @@ impl Validator {
         let my_uid = self.my_uid(&mg)?;
         let step = block_on_store(&self.store, |s| s.meta("step"))?.unwrap_or(0) + 1;
         let k = self.options.profile.validator.group_size;
-        let available: BTreeSet<u16> =
-            mg.neurons.iter().filter(|n| n.uid.0 != my_uid && n.axon.is_some()).map(|n| n.uid.0).collect();
+        let available: BTreeSet<u16> = mg
+            .neurons
+            .iter()
+            .filter(|n| n.uid.0 != my_uid && n.axon.is_some())
+            .map(|n| n.uid.0)
+            .collect();
         let (task, group, request, truth) = {
             let mut rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
             let (group, cycle) = {
@@ -160,13 +168,22 @@ impl Validator {
                 (g, c.cycles())
             };
             let task = self.task_for_cycle(cycle);
-            let params = self.options.profile.task(task).map(|t| t.params.clone()).unwrap_or_default();
+            let params = self
+                .options
+                .profile
+                .task(task)
+                .map(|t| t.params.clone())
+                .unwrap_or_default();
             let (request, truth) = self.maker(my_uid).request(task, &params, &mut *rng);
             (task, group, request, truth)
         };
         block_on_store(&self.store, |s| s.set_meta("step", step))?;
         if group.is_empty() {
-            return Ok(StepReport { step, task, results: Vec::new() });
+            return Ok(StepReport {
+                step,
+                task,
+                results: Vec::new(),
+            });
         }
         let maker = self.maker(my_uid);
         let challenge = tokio::task::spawn_blocking(move || maker.finish(request, truth))
@@ -174,27 +191,38 @@ impl Validator {
             .map_err(|e| ValidatorError::Join(e.to_string()))??;
         let challenge = Arc::new(challenge);
         let settings = self.options.profile.task(task).cloned();
-        let timeout = Duration::from_secs_f64(settings.as_ref().map(|s| s.timeout_secs).unwrap_or(10.0));
+        let timeout =
+            Duration::from_secs_f64(settings.as_ref().map(|s| s.timeout_secs).unwrap_or(10.0));
         let rule = settings.map(|s| s.reward).unwrap_or_default();
 
         let targets: Vec<MinerTarget> = group
             .iter()
             .filter_map(|uid| mg.neurons.get(*uid as usize))
             .filter_map(|n| {
-                n.axon.as_ref().map(|a| MinerTarget { uid: n.uid.0, hotkey: n.hotkey.0.clone(), ip: a.ip.clone(), port: a.port })
+                n.axon.as_ref().map(|a| MinerTarget {
+                    uid: n.uid.0,
+                    hotkey: n.hotkey.0.clone(),
+                    ip: a.ip.clone(),
+                    port: a.port,
+                })
             })
             .collect();
         let outcomes = futures::future::join_all(
-            targets.iter().map(|t| self.client.query(t, &challenge.request, timeout)),
+            targets
+                .iter()
+                .map(|t| self.client.query(t, &challenge.request, timeout)),
         )
         .await;
 
         let block = mg.block;
         // Evaluate every answer in parallel off the runtime; record them in order afterwards.
-        let evaluations = futures::future::join_all(outcomes.iter().map(|o| self.evaluate(task, &challenge, o))).await;
+        let evaluations =
+            futures::future::join_all(outcomes.iter().map(|o| self.evaluate(task, &challenge, o)))
+                .await;
         let mut results = Vec::with_capacity(targets.len());
         for ((target, outcome), evaluated) in targets.iter().zip(outcomes).zip(evaluations) {
-            let (reward, note) = self.score_one(step, task, rule, &challenge, target, &outcome, evaluated?)?;
+            let (reward, note) =
+                self.score_one(step, task, rule, &challenge, target, &outcome, evaluated?)?;
             block_on_store(&self.store, |s| {
                 s.add_result(&ResultRow {
                     step,
@@ -211,7 +239,11 @@ impl Validator {
             tracing::debug!(uid = target.uid, %task, reward, status = outcome.status, note = ?note, "scored");
             results.push((target.uid, reward, outcome.status, note));
         }
-        Ok(StepReport { step, task, results })
+        Ok(StepReport {
+            step,
+            task,
+            results,
+        })
     }
 
     /// Scores one answer and its fingerprint (None when the query failed).
@@ -226,9 +258,14 @@ impl Validator {
         };
         let scorers = self.scorers.clone();
         let c = challenge.clone();
-        let done = tokio::task::spawn_blocking(move || (scorers.evaluate(&c, &response), scorers.fingerprint(task, &response)))
-            .await
-            .map_err(|e| ValidatorError::Join(e.to_string()))?;
+        let done = tokio::task::spawn_blocking(move || {
+            (
+                scorers.evaluate(&c, &response),
+                scorers.fingerprint(task, &response),
+            )
+        })
+        .await
+        .map_err(|e| ValidatorError::Join(e.to_string()))?;
         Ok(Some(done))
     }
 
@@ -254,7 +291,9 @@ impl Validator {
                         let seen = s.fingerprints(task)?;
                         let hit = seen
                             .iter()
-                            .find(|(_, k, old)| *k != key && old.similarity(fp) >= vset.duplicate_similarity)
+                            .find(|(_, k, old)| {
+                                *k != key && old.similarity(fp) >= vset.duplicate_similarity
+                            })
                             .map(|(hk, _, _)| hk.clone());
                         s.add_fingerprint(task, &hotkey, &key, fp, step)?;
                         Ok(hit)
@@ -267,7 +306,9 @@ impl Validator {
                     } else {
                         format!("replayed an answer first given by {original}")
                     };
-                    block_on_store(&self.store, |s| s.penalize(&hotkey, &why, step + vset.duplicate_penalty_steps))?;
+                    block_on_store(&self.store, |s| {
+                        s.penalize(&hotkey, &why, step + vset.duplicate_penalty_steps)
+                    })?;
                     (0.0, Some(why))
                 } else if rule == RewardRule::Detection {
                     self.detection_reward(&hotkey, challenge, response)?
@@ -276,11 +317,16 @@ impl Validator {
                     (r, eval.note)
                 }
             }
-            _ => (0.0, Some(format!("status {}: {}", outcome.status, outcome.message))),
+            _ => (
+                0.0,
+                Some(format!("status {}: {}", outcome.status, outcome.message)),
+            ),
         };
         let penalty = block_on_store(&self.store, |s| s.penalty(&hotkey, step))?;
         block_on_store(&self.store, |s| {
-            let mut agg = s.aggregate(&hotkey, task)?.unwrap_or_else(|| Aggregate::new(kind));
+            let mut agg = s
+                .aggregate(&hotkey, task)?
+                .unwrap_or_else(|| Aggregate::new(kind));
             if penalty.is_some() {
                 agg.punish();
             } else {
@@ -300,14 +346,17 @@ impl Validator {
         challenge: &Challenge,
         response: &salon_core::Response,
     ) -> Result<(f64, Option<String>), ValidatorError> {
-        let (Truth::Label { generated }, salon_core::Response::Detection { prediction }) = (&challenge.truth, response)
+        let (Truth::Label { generated }, salon_core::Response::Detection { prediction }) =
+            (&challenge.truth, response)
         else {
             return Ok((0.0, Some("not a detection answer".into())));
         };
         if !prediction.is_finite() || !(0.0..=1.0).contains(prediction) {
             return Ok((0.0, Some(format!("prediction {prediction} outside [0, 1]"))));
         }
-        let history = block_on_store(&self.store, |s| s.add_detection(hotkey, *generated, *prediction > 0.5))?;
+        let history = block_on_store(&self.store, |s| {
+            s.add_detection(hotkey, *generated, *prediction > 0.5)
+        })?;
         Ok((detection_reward(&history), None))
     }
 
@@ -350,14 +399,21 @@ impl Validator {
         let keep: Vec<String> = mg.neurons.iter().map(|n| n.hotkey.0.clone()).collect();
         block_on_store(&self.store, |s| s.retain_hotkeys(&keep))?;
         let scores = self.scores(&mg)?;
-        let weights = aggregate::normalize_weights(&scores, self.options.profile.validator.weight_power);
+        let weights =
+            aggregate::normalize_weights(&scores, self.options.profile.validator.weight_power);
         if weights.iter().all(|w| *w == 0.0) {
             return Ok(None);
         }
         let values = aggregate::weights_to_u16(&weights);
         let dests: Vec<u16> = (0..values.len() as u16).collect();
         self.chain
-            .set_weights(&self.keypair, self.options.netuid, &dests, &values, self.options.version_key)
+            .set_weights(
+                &self.keypair,
+                self.options.netuid,
+                &dests,
+                &values,
+                self.options.version_key,
+            )
             .await?;
         block_on_store(&self.store, |s| s.set_meta("last_weights_block", mg.block))?;
         tracing::info!(block = mg.block, "weights set");
@@ -378,7 +434,9 @@ impl Validator {
     pub async fn run(&self, mut stop: tokio::sync::watch::Receiver<bool>) {
         while !*stop.borrow() {
             match self.step().await {
-                Ok(r) => tracing::info!(step = r.step, task = %r.task, miners = r.results.len(), "step done"),
+                Ok(r) => {
+                    tracing::info!(step = r.step, task = %r.task, miners = r.results.len(), "step done")
+                }
                 Err(e) => {
                     tracing::warn!("validator step failed: {e}");
                     tokio::select! {
@@ -395,7 +453,7 @@ impl Validator {
 }
 
 /// BitMind v2's detection reward with chance level at zero: 0.5 max(MCC over the last 100, 0)
-/// + 0.5 max(2 accuracy over the last 10 - 1, 0). (BitMind paid a coin-flipper about 0.25.)
+/// plus 0.5 max(2 accuracy over the last 10 - 1, 0). (BitMind paid a coin-flipper about 0.25.)
 /// `history` holds (label, predicted) newest first.
 pub fn detection_reward(history: &[(bool, bool)]) -> f64 {
     let recent = &history[..history.len().min(10)];
@@ -410,7 +468,11 @@ pub fn detection_reward(history: &[(bool, bool)]) -> f64 {
         }
     }
     let denom = ((tp + fp) * (tp + fn_) * (tn + fp) * (tn + fn_)).sqrt();
-    let mcc = if denom > 0.0 { (tp * tn - fp * fn_) / denom } else { 0.0 };
+    let mcc = if denom > 0.0 {
+        (tp * tn - fp * fn_) / denom
+    } else {
+        0.0
+    };
     0.5 * mcc.max(0.0) + 0.5 * (2.0 * acc - 1.0).max(0.0)
 }
 
@@ -423,7 +485,11 @@ mod tests {
         let perfect: Vec<(bool, bool)> = (0..40).map(|i| (i % 2 == 0, i % 2 == 0)).collect();
         assert!((detection_reward(&perfect) - 1.0).abs() < 1e-12);
         let constant: Vec<(bool, bool)> = (0..40).map(|i| (i % 2 == 0, true)).collect();
-        assert_eq!(detection_reward(&constant), 0.0, "always saying 'generated' earns nothing");
+        assert_eq!(
+            detection_reward(&constant),
+            0.0,
+            "always saying 'generated' earns nothing"
+        );
         let inverted: Vec<(bool, bool)> = (0..40).map(|i| (i % 2 == 0, i % 2 != 0)).collect();
         assert_eq!(detection_reward(&inverted), 0.0);
     }

@@ -49,7 +49,11 @@ pub async fn run(args: DevnetArgs) -> anyhow::Result<()> {
     if let Some(json) = &args.json {
         if let Some(parent) = json.parent().filter(|p| !p.as_os_str().is_empty()) {
             if !parent.is_dir() {
-                return Err(usage(format!("--json {}: directory {} does not exist", json.display(), parent.display())));
+                return Err(usage(format!(
+                    "--json {}: directory {} does not exist",
+                    json.display(),
+                    parent.display()
+                )));
             }
         }
     }

@@ -21,7 +21,10 @@ pub struct WalletFlags {
 impl WalletFlags {
     /// The wallet these flags name.
     pub fn wallet(&self) -> Wallet {
-        let path = self.path.clone().unwrap_or_else(salon_keys::default_wallet_path);
+        let path = self
+            .path
+            .clone()
+            .unwrap_or_else(salon_keys::default_wallet_path);
         Wallet::new(path, &self.name, &self.hotkey)
     }
 

@@ -48,18 +48,27 @@ pub struct MinerArgs {
     behaviour: String,
 }
 
-fn engine_overrides(specs: &[String]) -> anyhow::Result<Vec<(Vec<Task>, salon_engines::spec::EngineSpec)>> {
+fn engine_overrides(
+    specs: &[String],
+) -> anyhow::Result<Vec<(Vec<Task>, salon_engines::spec::EngineSpec)>> {
     let mut out = Vec::new();
     for s in specs {
-        let (key, spec) =
-            s.split_once('=').ok_or_else(|| usage(format!("--engine {s:?}: expected TASK=SPEC, e.g. music=builtin")))?;
-        let tasks: Vec<Task> = Task::ALL.into_iter().filter(|t| t.as_str() == key || t.family() == key).collect();
+        let (key, spec) = s.split_once('=').ok_or_else(|| {
+            usage(format!(
+                "--engine {s:?}: expected TASK=SPEC, e.g. music=builtin"
+            ))
+        })?;
+        let tasks: Vec<Task> = Task::ALL
+            .into_iter()
+            .filter(|t| t.as_str() == key || t.family() == key)
+            .collect();
         if tasks.is_empty() {
             return Err(usage(format!(
                 "--engine {s:?}: {key:?} is neither a task nor a family (music, speech, voice_clone, image, embedding, detector, text)"
             )));
         }
-        let spec = salon_engines::spec::EngineSpec::parse(spec).map_err(|e| usage(format!("--engine {s:?}: {e}")))?;
+        let spec = salon_engines::spec::EngineSpec::parse(spec)
+            .map_err(|e| usage(format!("--engine {s:?}: {e}")))?;
         out.push((tasks, spec));
     }
     Ok(out)
@@ -68,39 +77,68 @@ fn engine_overrides(specs: &[String]) -> anyhow::Result<Vec<(Vec<Task>, salon_en
 /// Runs `salon miner`.
 pub async fn run(args: MinerArgs) -> anyhow::Result<()> {
     let profile = crate::profiles::load(&args.profile)?;
-    let behaviour: Behaviour = args.behaviour.parse().map_err(|e: salon_miner::behaviour::UnknownBehaviour| usage(e.to_string()))?;
+    let behaviour: Behaviour = args
+        .behaviour
+        .parse()
+        .map_err(|e: salon_miner::behaviour::UnknownBehaviour| usage(e.to_string()))?;
     if !args.no_chain && args.chain.is_none() {
-        return Err(usage("give --chain URL to follow a chain, or --no-chain to serve any signed caller"));
+        return Err(usage(
+            "give --chain URL to follow a chain, or --no-chain to serve any signed caller",
+        ));
     }
     let hotkey = args.wallet.hotkey()?;
-    let mut engines: BTreeMap<Task, Arc<dyn salon_engines::Engine>> = salon_miner::serve::engines_for(&profile, behaviour);
+    let mut engines: BTreeMap<Task, Arc<dyn salon_engines::Engine>> =
+        salon_miner::serve::engines_for(&profile, behaviour);
     for (tasks, spec) in engine_overrides(&args.engines)? {
         for t in tasks {
             engines.insert(t, spec.build(t));
         }
     }
     let addr = format!("{}:{}", args.ip, args.port);
-    let listener = tokio::net::TcpListener::bind(&addr)
-        .await
-        .map_err(|e| usage(format!("cannot listen on {addr}: {e} (port in use? pick another --axon.port)")))?;
+    let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|e| {
+        usage(format!(
+            "cannot listen on {addr}: {e} (port in use? pick another --axon.port)"
+        ))
+    })?;
     let miner = Arc::new(Miner::new(engines, behaviour));
     let tasks: Vec<String> = miner.tasks().iter().map(|t| t.to_string()).collect();
     let (handle, refresher) = match &args.chain {
-        None => (salon_miner::serve::axon(miner, hotkey.clone(), Arc::new(AdmitAll), &profile).serve(listener)?, None),
+        None => (
+            salon_miner::serve::axon(miner, hotkey.clone(), Arc::new(AdmitAll), &profile)
+                .serve(listener)?,
+            None,
+        ),
         Some(url) => {
-            let chain: Arc<dyn salon_chain::Chain> = Arc::new(salon_chain::remote::RemoteChain::new(url));
+            let chain: Arc<dyn salon_chain::Chain> =
+                Arc::new(salon_chain::remote::RemoteChain::new(url));
             let netuid = NetUid(args.netuid);
-            let mg = chain.metagraph(netuid).await.with_context(|| format!("reading subnet {netuid} from {url}"))?;
+            let mg = chain
+                .metagraph(netuid)
+                .await
+                .with_context(|| format!("reading subnet {netuid} from {url}"))?;
             if mg.neuron_by_hotkey(&hotkey.ss58()).is_none() {
-                return Err(usage(format!("hotkey {} is not registered on subnet {netuid}", hotkey.ss58())));
+                return Err(usage(format!(
+                    "hotkey {} is not registered on subnet {netuid}",
+                    hotkey.ss58()
+                )));
             }
             let admission = ChainAdmission::new(profile.miner.clone());
             admission.update(mg);
             let refresher = admission.spawn_refresh(chain.clone(), netuid, Duration::from_secs(12));
-            let handle = salon_miner::serve::axon(miner, hotkey.clone(), admission, &profile).serve(listener)?;
+            let handle = salon_miner::serve::axon(miner, hotkey.clone(), admission, &profile)
+                .serve(listener)?;
             let port = handle.local_addr().port();
-            let info = salon_chain::AxonInfo { ip: args.ip.clone(), port, ip_type: 4, protocol: 4, version: 1_000 };
-            chain.serve_axon(&hotkey, netuid, info).await.context("publishing the axon on the chain")?;
+            let info = salon_chain::AxonInfo {
+                ip: args.ip.clone(),
+                port,
+                ip_type: 4,
+                protocol: 4,
+                version: 1_000,
+            };
+            chain
+                .serve_axon(&hotkey, netuid, info)
+                .await
+                .context("publishing the axon on the chain")?;
             (handle, Some(refresher))
         }
     };
@@ -109,7 +147,11 @@ pub async fn run(args: MinerArgs) -> anyhow::Result<()> {
         hotkey.ss58(),
         tasks.join(", "),
         handle.local_addr(),
-        if args.no_chain { "no chain: any signed caller" } else { "admission from the chain" }
+        if args.no_chain {
+            "no chain: any signed caller"
+        } else {
+            "admission from the chain"
+        }
     );
     tokio::signal::ctrl_c().await.ok();
     if let Some(r) = refresher {

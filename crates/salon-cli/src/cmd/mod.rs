@@ -1,9 +1,9 @@
 //! The `salon` subcommands, one module each.
 
-pub mod wallet;
 pub mod chain;
 pub mod devnet;
 pub mod keys_args;
 pub mod miner;
 pub mod validator;
+pub mod wallet;
 pub mod yuma;

@@ -39,11 +39,19 @@ pub struct ValidatorArgs {
 pub async fn run(args: ValidatorArgs) -> anyhow::Result<()> {
     let profile = crate::profiles::load(&args.profile)?;
     let hotkey = args.wallet.hotkey()?;
-    let chain: Arc<dyn salon_chain::Chain> = Arc::new(salon_chain::remote::RemoteChain::new(&args.chain));
+    let chain: Arc<dyn salon_chain::Chain> =
+        Arc::new(salon_chain::remote::RemoteChain::new(&args.chain));
     let netuid = NetUid(args.netuid);
-    chain.metagraph(netuid).await.with_context(|| format!("reading subnet {netuid} from {}", args.chain))?;
-    let store = Store::open(&args.state)
-        .map_err(|e| usage(format!("cannot open validator state {}: {e}", args.state.display())))?;
+    chain
+        .metagraph(netuid)
+        .await
+        .with_context(|| format!("reading subnet {netuid} from {}", args.chain))?;
+    let store = Store::open(&args.state).map_err(|e| {
+        usage(format!(
+            "cannot open validator state {}: {e}",
+            args.state.display()
+        ))
+    })?;
     let scorers = tokio::task::spawn_blocking({
         let p = profile.clone();
         move || Scorers::builtin(&p)
@@ -53,7 +61,12 @@ pub async fn run(args: ValidatorArgs) -> anyhow::Result<()> {
         chain,
         hotkey.clone(),
         Arc::new(DendriteClient::new(hotkey.clone())),
-        ValidatorOptions { netuid, profile, version_key: 0, rng_seed: rand::random() },
+        ValidatorOptions {
+            netuid,
+            profile,
+            version_key: 0,
+            rng_seed: rand::random(),
+        },
         scorers,
         store,
     ));
@@ -63,8 +76,14 @@ pub async fn run(args: ValidatorArgs) -> anyhow::Result<()> {
             for _ in 0..n {
                 let r = v.step().await?;
                 for (uid, reward, status, note) in &r.results {
-                    println!("step {} {} uid {uid}: reward {reward:.3} (status {status}{})", r.step, r.task,
-                        note.as_deref().map(|n| format!(", {n}")).unwrap_or_default());
+                    println!(
+                        "step {} {} uid {uid}: reward {reward:.3} (status {status}{})",
+                        r.step,
+                        r.task,
+                        note.as_deref()
+                            .map(|n| format!(", {n}"))
+                            .unwrap_or_default()
+                    );
                 }
                 v.maybe_set_weights().await?;
             }

@@ -27,7 +27,10 @@ pub fn run(args: YumaArgs) -> anyhow::Result<()> {
         YumaCommand::Replay { files } => {
             for f in files {
                 if !f.is_file() {
-                    return Err(crate::usage::usage(format!("scenario file {} does not exist", f.display())));
+                    return Err(crate::usage::usage(format!(
+                        "scenario file {} does not exist",
+                        f.display()
+                    )));
                 }
                 let out = salon_yuma::replay::replay_file(&f)
                     .map_err(|e| crate::usage::usage(format!("{}: {e}", f.display())))?;

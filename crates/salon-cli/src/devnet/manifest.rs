@@ -37,7 +37,10 @@ impl Manifest {
         }
         let text = std::fs::read_to_string(&path)?;
         let m = serde_json::from_str(&text).map_err(|e| {
-            usage(format!("{} is not a devnet manifest ({e}); use another --dir", path.display()))
+            usage(format!(
+                "{} is not a devnet manifest ({e}); use another --dir",
+                path.display()
+            ))
         })?;
         Ok(Some(m))
     }
@@ -59,7 +62,11 @@ impl Manifest {
                 None => counts.push((m.behaviour, 1)),
             }
         }
-        counts.iter().map(|(b, n)| format!("{b}={n}")).collect::<Vec<_>>().join(",")
+        counts
+            .iter()
+            .map(|(b, n)| format!("{b}={n}"))
+            .collect::<Vec<_>>()
+            .join(",")
     }
 }
 
@@ -68,7 +75,10 @@ pub fn miners_for(mix: &[(Behaviour, usize)]) -> Vec<MinerEntry> {
     let mut out = Vec::new();
     for (b, n) in mix {
         for _ in 0..*n {
-            out.push(MinerEntry { wallet: format!("miner-{}-{}", out.len(), b), behaviour: *b });
+            out.push(MinerEntry {
+                wallet: format!("miner-{}-{}", out.len(), b),
+                behaviour: *b,
+            });
         }
     }
     out

@@ -55,7 +55,8 @@ fn check_dir(dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)
         .map_err(|e| usage(format!("cannot create --dir {}: {e}", dir.display())))?;
     let probe = dir.join(".write-test");
-    std::fs::write(&probe, b"ok").map_err(|e| usage(format!("--dir {} is not writable: {e}", dir.display())))?;
+    std::fs::write(&probe, b"ok")
+        .map_err(|e| usage(format!("--dir {} is not writable: {e}", dir.display())))?;
     let _ = std::fs::remove_file(probe);
     Ok(())
 }
@@ -63,18 +64,29 @@ fn check_dir(dir: &Path) -> anyhow::Result<()> {
 fn hotkey_of(wallets: &Path, name: &str) -> anyhow::Result<(Keypair, Keypair)> {
     let w = Wallet::new(wallets, name, HOTKEY);
     let cold = if w.coldkey_path().exists() {
-        w.coldkey(None).with_context(|| format!("reading devnet wallet {name}"))?
+        w.coldkey(None)
+            .with_context(|| format!("reading devnet wallet {name}"))?
     } else {
         w.create_coldkey(12, None, false)?.keypair
     };
-    let hot = if w.hotkey_path().exists() { w.hotkey()? } else { w.create_hotkey(12, None, false)?.keypair };
+    let hot = if w.hotkey_path().exists() {
+        w.hotkey()?
+    } else {
+        w.create_hotkey(12, None, false)?.keypair
+    };
     Ok((cold, hot))
 }
 
 async fn bind(count: usize, base_port: u16) -> anyhow::Result<Vec<tokio::net::TcpListener>> {
     let mut out = Vec::with_capacity(count);
     for i in 0..count {
-        let port = if base_port == 0 { 0 } else { base_port.checked_add(i as u16).ok_or_else(|| usage("--base-port too high for this many miners"))? };
+        let port = if base_port == 0 {
+            0
+        } else {
+            base_port
+                .checked_add(i as u16)
+                .ok_or_else(|| usage("--base-port too high for this many miners"))?
+        };
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let l = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
             usage(format!("cannot listen on {addr} for miner {i}: {e} (port in use? pick another --base-port)"))
@@ -124,7 +136,8 @@ pub async fn run(plan: DevnetPlan) -> anyhow::Result<Report> {
     }
     let listeners = bind(miners.len(), plan.base_port).await?;
 
-    let chain = Arc::new(LocalChain::open(&plan.dir.join("chain")).context("opening the devnet chain")?);
+    let chain =
+        Arc::new(LocalChain::open(&plan.dir.join("chain")).context("opening the devnet chain")?);
     let wallets = plan.dir.join("wallets");
     let (owner_cold, _) = hotkey_of(&wallets, OWNER_WALLET)?;
     let (val_cold, val_hot) = hotkey_of(&wallets, VALIDATOR_WALLET)?;
@@ -132,20 +145,39 @@ pub async fn run(plan: DevnetPlan) -> anyhow::Result<Report> {
         Some(m) => NetUid(m.netuid),
         None => {
             chain.set_emission_per_block(plan.profile.network.emission_per_block_rao)?;
-            chain.create_subnet(&owner_cold, None, hyperparameters(&plan.profile)).await?
+            chain
+                .create_subnet(&owner_cold, None, hyperparameters(&plan.profile))
+                .await?
         }
     };
-    Manifest { profile: plan.profile_key.clone(), netuid: netuid.0, miners: miners.clone() }.save(&plan.dir)?;
+    Manifest {
+        profile: plan.profile_key.clone(),
+        netuid: netuid.0,
+        miners: miners.clone(),
+    }
+    .save(&plan.dir)?;
 
     let mg = chain.metagraph(netuid).await?;
     if mg.neuron_by_hotkey(&val_hot.ss58()).is_none() {
         chain.register(netuid, &val_hot, &val_cold.public()).await?;
-        chain.add_stake(&val_cold, &salon_core::Hotkey(val_hot.ss58()), netuid, VALIDATOR_STAKE_RAO).await?;
+        chain
+            .add_stake(
+                &val_cold,
+                &salon_core::Hotkey(val_hot.ss58()),
+                netuid,
+                VALIDATOR_STAKE_RAO,
+            )
+            .await?;
     }
     let mut miner_keys = Vec::new();
     for m in &miners {
         let (cold, hot) = hotkey_of(&wallets, &m.wallet)?;
-        if chain.metagraph(netuid).await?.neuron_by_hotkey(&hot.ss58()).is_none() {
+        if chain
+            .metagraph(netuid)
+            .await?
+            .neuron_by_hotkey(&hot.ss58())
+            .is_none()
+        {
             chain.register(netuid, &hot, &cold.public()).await?;
         }
         miner_keys.push(hot);
@@ -160,13 +192,27 @@ pub async fn run(plan: DevnetPlan) -> anyhow::Result<Report> {
         let miner = Arc::new(salon_miner::Miner::new(engines, entry.behaviour));
         let admission = ChainAdmission::new(plan.profile.miner.clone());
         admission.update(chain.metagraph(netuid).await?);
-        refreshers.push(admission.spawn_refresh(chain_dyn.clone(), netuid, Duration::from_millis(1000)));
+        refreshers.push(admission.spawn_refresh(
+            chain_dyn.clone(),
+            netuid,
+            Duration::from_millis(1000),
+        ));
         let handle = salon_miner::serve::axon(miner, hot.clone(), admission, &plan.profile)
             .serve(listener)
             .context("starting a miner axon")?;
         let port = handle.local_addr().port();
         chain
-            .serve_axon(hot, netuid, AxonInfo { ip: "127.0.0.1".into(), port, ip_type: 4, protocol: 4, version: 1_000 })
+            .serve_axon(
+                hot,
+                netuid,
+                AxonInfo {
+                    ip: "127.0.0.1".into(),
+                    port,
+                    ip_type: 4,
+                    protocol: 4,
+                    version: 1_000,
+                },
+            )
             .await?;
         axons.push(handle);
     }
@@ -176,7 +222,12 @@ pub async fn run(plan: DevnetPlan) -> anyhow::Result<Report> {
         chain_dyn.clone(),
         val_hot.clone(),
         Arc::new(DendriteClient::new(val_hot.clone())),
-        ValidatorOptions { netuid, profile: plan.profile.clone(), version_key: 0, rng_seed: 0x5a10_u64 ^ netuid.0 as u64 },
+        ValidatorOptions {
+            netuid,
+            profile: plan.profile.clone(),
+            version_key: 0,
+            rng_seed: 0x5a10_u64 ^ netuid.0 as u64,
+        },
         tokio::task::spawn_blocking({
             let p = plan.profile.clone();
             move || Scorers::builtin(&p)
@@ -186,25 +237,40 @@ pub async fn run(plan: DevnetPlan) -> anyhow::Result<Report> {
     ));
     let start_step = validator.current_step()?;
     let epochs_before = chain.epoch_history_now(netuid)?.len();
-    let blocks = chain.clone().spawn_block_production(Duration::from_millis(plan.profile.network.block_time_ms));
+    let blocks = chain
+        .clone()
+        .spawn_block_production(Duration::from_millis(plan.profile.network.block_time_ms));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let vtask = tokio::spawn({
         let v = validator.clone();
         async move { v.run(stop_rx).await }
     });
 
-    let bar = if plan.progress { ProgressBar::new(plan.epochs as u64) } else { ProgressBar::hidden() };
+    let bar = if plan.progress {
+        ProgressBar::new(plan.epochs as u64)
+    } else {
+        ProgressBar::hidden()
+    };
     bar.set_style(
-        ProgressStyle::with_template("{spinner} epoch {pos}/{len} [{bar:30}] {elapsed_precise} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{spinner} epoch {pos}/{len} [{bar:30}] {elapsed_precise} {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
     );
     bar.enable_steady_tick(Duration::from_millis(120));
     let result: anyhow::Result<()> = async {
         loop {
-            let done = chain.epoch_history_now(netuid)?.len().saturating_sub(epochs_before);
+            let done = chain
+                .epoch_history_now(netuid)?
+                .len()
+                .saturating_sub(epochs_before);
             bar.set_position(done as u64);
-            bar.set_message(format!("block {}  validator step {}", chain.height(), validator.current_step()?));
+            bar.set_message(format!(
+                "block {}  validator step {}",
+                chain.height(),
+                validator.current_step()?
+            ));
             if done >= plan.epochs as usize {
                 return Ok(());
             }
@@ -235,14 +301,27 @@ pub async fn run(plan: DevnetPlan) -> anyhow::Result<Report> {
         .neurons
         .iter()
         .map(|n| {
-            let entry = miners.iter().zip(&miner_keys).find(|(_, k)| k.ss58() == n.hotkey.0).map(|(e, _)| e);
-            let (score, queries) =
-                means.iter().find(|(h, _, _)| *h == n.hotkey.0).map(|(_, s, c)| (*s, *c)).unwrap_or((0.0, 0));
+            let entry = miners
+                .iter()
+                .zip(&miner_keys)
+                .find(|(_, k)| k.ss58() == n.hotkey.0)
+                .map(|(e, _)| e);
+            let (score, queries) = means
+                .iter()
+                .find(|(h, _, _)| *h == n.hotkey.0)
+                .map(|(_, s, c)| (*s, *c))
+                .unwrap_or((0.0, 0));
             NeuronRow {
                 uid: n.uid.0,
                 hotkey: n.hotkey.0.clone(),
-                role: if entry.is_some() { "miner" } else { "validator" },
-                behaviour: entry.map(|e| e.behaviour.to_string()).unwrap_or_else(|| "-".into()),
+                role: if entry.is_some() {
+                    "miner"
+                } else {
+                    "validator"
+                },
+                behaviour: entry
+                    .map(|e| e.behaviour.to_string())
+                    .unwrap_or_else(|| "-".into()),
                 score,
                 incentive: n.incentive as f64 / 65535.0,
                 dividends: n.dividends as f64 / 65535.0,

@@ -52,7 +52,15 @@ impl Report {
         );
         s.push_str(&format!(
             "{:>4}  {:<12}  {:<9}  {:<9}  {:>7}  {:>7}  {:>9}  {:>9}  {:>12}\n",
-            "uid", "hotkey", "role", "behaviour", "queries", "score", "incentive", "dividends", "emission τ"
+            "uid",
+            "hotkey",
+            "role",
+            "behaviour",
+            "queries",
+            "score",
+            "incentive",
+            "dividends",
+            "emission τ"
         ));
         for n in &self.neurons {
             let short = if n.hotkey.len() > 10 {
@@ -62,7 +70,15 @@ impl Report {
             };
             s.push_str(&format!(
                 "{:>4}  {:<12}  {:<9}  {:<9}  {:>7}  {:>7.3}  {:>9.4}  {:>9.4}  {:>12.4}\n",
-                n.uid, short, n.role, n.behaviour, n.queries, n.score, n.incentive, n.dividends, n.emission
+                n.uid,
+                short,
+                n.role,
+                n.behaviour,
+                n.queries,
+                n.score,
+                n.incentive,
+                n.dividends,
+                n.emission
             ));
         }
         s
