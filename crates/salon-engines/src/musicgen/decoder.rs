@@ -4,7 +4,7 @@
 
 use candle_core::{DType, Device, Module, Result, Tensor, D};
 use candle_nn::kv_cache::KvCache;
-use candle_nn::{layer_norm, linear, linear_no_bias, LayerNorm, Linear, VarBuilder};
+use candle_nn::{layer_norm, linear, LayerNorm, Linear, VarBuilder};
 
 use super::config::DecoderConfig;
 
@@ -26,36 +26,75 @@ pub fn sinusoidal_positions(positions: usize, dim: usize, dev: &Device) -> Resul
     Tensor::from_vec(data, (positions, dim), dev)
 }
 
-/// Multi-head attention with separate q/k/v/out projections and no biases.
+/// A bias-free projection whose weight is stored transposed, (in, out) and contiguous: the CPU
+/// kernels run a row-major GEMM without repacking, and several released matrices (q, k, v) can
+/// be concatenated into one.
+#[derive(Clone, Debug)]
+struct Dense {
+    weight_t: Tensor,
+}
+
+impl Dense {
+    /// Loads `names` (each a (out_i, in) `.weight`) side by side as one (in, sum out_i) matrix.
+    fn load(vb: &VarBuilder, names: &[&str], outs: &[usize], inp: usize) -> Result<Self> {
+        let parts = names
+            .iter()
+            .zip(outs)
+            .map(|(n, o)| vb.pp(*n).get((*o, inp), "weight"))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self {
+            weight_t: Tensor::cat(&parts, 0)?.t()?.contiguous()?,
+        })
+    }
+
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let (b, s, d) = x.dims3()?;
+        let y = x.reshape((b * s, d))?.matmul(&self.weight_t)?;
+        y.reshape((b, s, ()))
+    }
+}
+
+/// Multi-head attention (no biases). Self-attention projects q, k and v with one fused matmul
+/// (`proj`); cross-attention projects q from the decoder (`proj`) and k, v once from the text (`kv`).
 #[derive(Clone, Debug)]
 struct Attention {
-    q: Linear,
-    k: Linear,
-    v: Linear,
-    out: Linear,
+    proj: Dense,
+    kv: Option<Dense>,
+    out: Dense,
     heads: usize,
     head_dim: usize,
 }
 
 impl Attention {
-    fn new(cfg: &DecoderConfig, vb: VarBuilder) -> Result<Self> {
+    fn new(cfg: &DecoderConfig, cross: bool, vb: VarBuilder) -> Result<Self> {
         let d = cfg.hidden_size;
+        let (proj, kv) = if cross {
+            (
+                Dense::load(&vb, &["q_proj"], &[d], d)?,
+                Some(Dense::load(&vb, &["k_proj", "v_proj"], &[d, d], d)?),
+            )
+        } else {
+            (
+                Dense::load(&vb, &["q_proj", "k_proj", "v_proj"], &[d, d, d], d)?,
+                None,
+            )
+        };
         Ok(Self {
-            q: linear_no_bias(d, d, vb.pp("q_proj"))?,
-            k: linear_no_bias(d, d, vb.pp("k_proj"))?,
-            v: linear_no_bias(d, d, vb.pp("v_proj"))?,
-            out: linear_no_bias(d, d, vb.pp("out_proj"))?,
+            proj,
+            kv,
+            out: Dense::load(&vb, &["out_proj"], &[d], d)?,
             heads: cfg.num_attention_heads,
             head_dim: d / cfg.num_attention_heads,
         })
     }
 
-    /// (batch, seq, dim) -> (batch, heads, seq, head_dim)
-    fn split(&self, x: &Tensor) -> Result<Tensor> {
+    /// (batch, seq, n * dim) -> n tensors of (batch, heads, seq, head_dim)
+    fn split(&self, x: &Tensor, n: usize) -> Result<Vec<Tensor>> {
         let (b, s, _) = x.dims3()?;
-        x.reshape((b, s, self.heads, self.head_dim))?
-            .transpose(1, 2)?
-            .contiguous()
+        let x = x.reshape((b, s, n, self.heads, self.head_dim))?;
+        (0..n)
+            .map(|i| x.narrow(2, i, 1)?.squeeze(2)?.transpose(1, 2)?.contiguous())
+            .collect()
     }
 
     fn attend(&self, q: &Tensor, k: &Tensor, v: &Tensor, bias: Option<&Tensor>) -> Result<Tensor> {
@@ -80,8 +119,8 @@ struct Layer {
     self_norm: LayerNorm,
     cross_attn: Attention,
     cross_norm: LayerNorm,
-    fc1: Linear,
-    fc2: Linear,
+    fc1: Dense,
+    fc2: Dense,
     final_norm: LayerNorm,
     gelu: bool,
 }
@@ -99,12 +138,12 @@ impl Layer {
     fn new(cfg: &DecoderConfig, vb: VarBuilder) -> Result<Self> {
         let d = cfg.hidden_size;
         Ok(Self {
-            self_attn: Attention::new(cfg, vb.pp("self_attn"))?,
+            self_attn: Attention::new(cfg, false, vb.pp("self_attn"))?,
             self_norm: layer_norm(d, 1e-5, vb.pp("self_attn_layer_norm"))?,
-            cross_attn: Attention::new(cfg, vb.pp("encoder_attn"))?,
+            cross_attn: Attention::new(cfg, true, vb.pp("encoder_attn"))?,
             cross_norm: layer_norm(d, 1e-5, vb.pp("encoder_attn_layer_norm"))?,
-            fc1: linear_no_bias(d, cfg.ffn_dim, vb.pp("fc1"))?,
-            fc2: linear_no_bias(cfg.ffn_dim, d, vb.pp("fc2"))?,
+            fc1: Dense::load(&vb, &["fc1"], &[cfg.ffn_dim], d)?,
+            fc2: Dense::load(&vb, &["fc2"], &[d], cfg.ffn_dim)?,
             final_norm: layer_norm(d, 1e-5, vb.pp("final_layer_norm"))?,
             gelu: cfg.activation_function == "gelu",
         })
@@ -118,16 +157,16 @@ impl Layer {
         cross: &Tensor,
     ) -> Result<Tensor> {
         let h = self.self_norm.forward(x)?;
-        let q = self.self_attn.split(&self.self_attn.q.forward(&h)?)?;
-        let k = self.self_attn.split(&self.self_attn.k.forward(&h)?)?;
-        let v = self.self_attn.split(&self.self_attn.v.forward(&h)?)?;
-        let (k, v) = cache.kv.append(&k, &v)?;
-        let x = (x + self
-            .self_attn
-            .attend(&q, &k.contiguous()?, &v.contiguous()?, causal)?)?;
+        let qkv = self.self_attn.split(&self.self_attn.proj.forward(&h)?, 3)?;
+        let (k, v) = cache.kv.append(&qkv[1], &qkv[2])?;
+        let q = &qkv[0];
+        let x = (x + self.self_attn.attend(q, &k, &v, causal)?)?;
 
         let h = self.cross_norm.forward(&x)?;
-        let q = self.cross_attn.split(&self.cross_attn.q.forward(&h)?)?;
+        let q = self
+            .cross_attn
+            .split(&self.cross_attn.proj.forward(&h)?, 1)?
+            .remove(0);
         let x = (&x
             + self
                 .cross_attn
@@ -161,7 +200,7 @@ pub struct MusicgenDecoder {
     embed: Tensor,
     layers: Vec<Layer>,
     norm: LayerNorm,
-    heads: Tensor,
+    heads_t: Tensor,
     positions: Tensor,
     enc_to_dec: Option<Linear>,
     cfg: DecoderConfig,
@@ -208,7 +247,7 @@ impl MusicgenDecoder {
             embed: Tensor::cat(&tables, 0)?,
             layers,
             norm: layer_norm(d, 1e-5, model.pp("layer_norm"))?,
-            heads: Tensor::cat(&heads, 0)?,
+            heads_t: Tensor::cat(&heads, 0)?.t()?.contiguous()?,
             positions,
             enc_to_dec,
             cfg: cfg.clone(),
@@ -252,10 +291,18 @@ impl MusicgenDecoder {
             .layers
             .iter()
             .map(|l| {
+                let kv = l
+                    .cross_attn
+                    .kv
+                    .as_ref()
+                    .expect("cross-attention has k/v projections");
+                let mut kv = l.cross_attn.split(&kv.forward(&text)?, 2)?;
+                let cross_v = kv.pop().expect("two tensors");
+                let cross_k = kv.pop().expect("two tensors");
                 Ok(LayerCache {
                     kv: KvCache::new(2, max_len),
-                    cross_k: l.cross_attn.split(&l.cross_attn.k.forward(&text)?)?,
-                    cross_v: l.cross_attn.split(&l.cross_attn.v.forward(&text)?)?,
+                    cross_k,
+                    cross_v,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -300,7 +347,7 @@ impl MusicgenDecoder {
         }
         state.offset += s;
         let x = self.norm.forward(&x)?;
-        let logits = x.broadcast_matmul(&self.heads.t()?)?; // (b, s, k * vocab)
+        let logits = x.reshape((b * s, ()))?.matmul(&self.heads_t)?; // (b * s, k * vocab)
         logits
             .reshape((b, s, k, self.cfg.vocab_size))?
             .permute((0, 2, 1, 3))?
