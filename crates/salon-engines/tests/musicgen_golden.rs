@@ -287,3 +287,32 @@ fn missing_checkpoint_files_are_named() {
     let err = MusicGen::load(dir.path(), &Device::Cpu).err().unwrap();
     assert!(err.to_string().contains("model.safetensors"), "{err}");
 }
+
+#[test]
+fn checkpoints_are_found_in_the_hugging_face_cache_layout() {
+    use salon_engines::musicgen::config::find_in_hf_cache;
+    let hub = tempfile::tempdir().unwrap();
+    let repo = hub.path().join("models--facebook--musicgen-tiny");
+    let snap = repo.join("snapshots").join("0123abcd");
+    std::fs::create_dir_all(&snap).unwrap();
+    std::fs::create_dir_all(repo.join("refs")).unwrap();
+    assert_eq!(find_in_hf_cache(hub.path(), "facebook/musicgen-tiny"), None);
+    std::fs::write(repo.join("refs/main"), "0123abcd").unwrap();
+    for f in [
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "tokenizer_config.json",
+    ] {
+        std::fs::copy(fixture_dir().join(f), snap.join(f)).unwrap();
+    }
+    let found = find_in_hf_cache(hub.path(), "facebook/musicgen-tiny").expect("cached snapshot");
+    assert_eq!(found, snap);
+    assert!(MusicGen::load(&found, &Device::Cpu).is_ok());
+    std::fs::remove_file(snap.join("tokenizer.json")).unwrap();
+    assert_eq!(
+        find_in_hf_cache(hub.path(), "facebook/musicgen-tiny"),
+        None,
+        "incomplete snapshots are skipped"
+    );
+}

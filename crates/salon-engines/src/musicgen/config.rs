@@ -359,6 +359,14 @@ impl MusicgenConfig {
     }
 }
 
+/// The snapshot folder of model `id` in a Hugging Face hub cache (`$HF_HOME/hub`, normally
+/// `~/.cache/huggingface/hub`) when it holds a complete checkpoint.
+pub fn find_in_hf_cache(hub: &Path, id: &str) -> Option<PathBuf> {
+    let repo = hf_hub::Cache::new(hub.to_path_buf()).model(id.to_string());
+    let dir = repo.get("config.json")?.parent()?.to_path_buf();
+    CheckpointFiles::in_dir(&dir).is_ok().then_some(dir)
+}
+
 /// Finds a checkpoint: a local folder, else a Hugging Face model id in the local HF cache, else a
 /// download of that id with hf-hub (needs a network).
 pub fn resolve_checkpoint(path_or_id: &str) -> Result<PathBuf, MusicGenError> {
@@ -377,12 +385,8 @@ pub fn resolve_checkpoint(path_or_id: &str) -> Result<PathBuf, MusicGenError> {
         });
     }
     let files = ["config.json", "tokenizer.json"];
-    let repo = hf_hub::Cache::from_env().model(path_or_id.to_string());
-    if let Some(cfg) = repo.get("config.json") {
-        let dir = cfg.parent().map(Path::to_path_buf).unwrap_or_default();
-        if CheckpointFiles::in_dir(&dir).is_ok() {
-            return Ok(dir);
-        }
+    if let Some(dir) = find_in_hf_cache(hf_hub::Cache::from_env().path(), path_or_id) {
+        return Ok(dir);
     }
     let api = hf_hub::api::sync::Api::new().map_err(|e| MusicGenError::Download {
         id: path_or_id.into(),

@@ -291,14 +291,13 @@ impl MusicgenDecoder {
             .layers
             .iter()
             .map(|l| {
-                let kv = l
-                    .cross_attn
-                    .kv
-                    .as_ref()
-                    .expect("cross-attention has k/v projections");
-                let mut kv = l.cross_attn.split(&kv.forward(&text)?, 2)?;
-                let cross_v = kv.pop().expect("two tensors");
-                let cross_k = kv.pop().expect("two tensors");
+                let proj = l.cross_attn.kv.as_ref().ok_or_else(|| {
+                    candle_core::Error::Msg("cross-attention without k/v projections".into())
+                })?;
+                let mut kv = l.cross_attn.split(&proj.forward(&text)?, 2)?.into_iter();
+                let (Some(cross_k), Some(cross_v)) = (kv.next(), kv.next()) else {
+                    return Err(candle_core::Error::Msg("k/v split failed".into()));
+                };
                 Ok(LayerCache {
                     kv: KvCache::new(2, max_len),
                     cross_k,

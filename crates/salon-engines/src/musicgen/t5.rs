@@ -41,21 +41,11 @@ struct SelfAttention {
     o: Linear,
     heads: usize,
     d_kv: usize,
-    relative_bias: Option<Embedding>,
 }
 
 impl SelfAttention {
-    fn new(cfg: &T5Config, has_bias: bool, vb: VarBuilder) -> Result<Self> {
+    fn new(cfg: &T5Config, vb: VarBuilder) -> Result<Self> {
         let inner = cfg.num_heads * cfg.d_kv;
-        let relative_bias = if has_bias {
-            Some(embedding(
-                cfg.relative_attention_num_buckets,
-                cfg.num_heads,
-                vb.pp("relative_attention_bias"),
-            )?)
-        } else {
-            None
-        };
         Ok(Self {
             q: linear_no_bias(cfg.d_model, inner, vb.pp("q"))?,
             k: linear_no_bias(cfg.d_model, inner, vb.pp("k"))?,
@@ -63,7 +53,6 @@ impl SelfAttention {
             o: linear_no_bias(inner, cfg.d_model, vb.pp("o"))?,
             heads: cfg.num_heads,
             d_kv: cfg.d_kv,
-            relative_bias,
         })
     }
 
@@ -155,11 +144,11 @@ struct Block {
 }
 
 impl Block {
-    fn new(cfg: &T5Config, first: bool, vb: VarBuilder) -> Result<Self> {
+    fn new(cfg: &T5Config, vb: VarBuilder) -> Result<Self> {
         let l0 = vb.pp("layer").pp("0");
         let l1 = vb.pp("layer").pp("1");
         Ok(Self {
-            attn: SelfAttention::new(cfg, first, l0.pp("SelfAttention"))?,
+            attn: SelfAttention::new(cfg, l0.pp("SelfAttention"))?,
             attn_norm: RmsNorm::new(cfg.d_model, cfg.layer_norm_epsilon, l0.pp("layer_norm"))?,
             ff: FeedForward::new(cfg, l1.pp("DenseReluDense"))?,
             ff_norm: RmsNorm::new(cfg.d_model, cfg.layer_norm_epsilon, l1.pp("layer_norm"))?,
@@ -176,6 +165,8 @@ impl Block {
 #[derive(Clone, Debug)]
 pub struct T5Encoder {
     embed: Embedding,
+    /// Relative position bias, owned by block 0 in the checkpoint and shared by every block.
+    relative_bias: Embedding,
     blocks: Vec<Block>,
     final_norm: RmsNorm,
     cfg: T5Config,
@@ -192,8 +183,13 @@ impl T5Encoder {
         let embed = embedding(cfg.vocab_size, cfg.d_model, embed_vb)?;
         let enc = vb.pp("encoder");
         let blocks = (0..cfg.num_layers)
-            .map(|i| Block::new(cfg, i == 0, enc.pp("block").pp(i)))
+            .map(|i| Block::new(cfg, enc.pp("block").pp(i)))
             .collect::<Result<Vec<_>>>()?;
+        let relative_bias = embedding(
+            cfg.relative_attention_num_buckets,
+            cfg.num_heads,
+            enc.pp("block.0.layer.0.SelfAttention.relative_attention_bias"),
+        )?;
         let final_norm = RmsNorm::new(
             cfg.d_model,
             cfg.layer_norm_epsilon,
@@ -201,6 +197,7 @@ impl T5Encoder {
         )?;
         Ok(Self {
             embed,
+            relative_bias,
             blocks,
             final_norm,
             cfg: cfg.clone(),
@@ -213,11 +210,7 @@ impl T5Encoder {
         let (_, seq) = ids.dims2()?;
         let mut x = self.embed.forward(ids)?;
         let dtype = x.dtype();
-        let rel = self.blocks[0]
-            .attn
-            .relative_bias
-            .as_ref()
-            .expect("block 0 owns the position bias");
+        let rel = &self.relative_bias;
         let buckets = relative_buckets(
             seq,
             self.cfg.relative_attention_num_buckets,
