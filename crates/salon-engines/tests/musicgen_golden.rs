@@ -316,3 +316,95 @@ fn checkpoints_are_found_in_the_hugging_face_cache_layout() {
         "incomplete snapshots are skipped"
     );
 }
+
+fn music(prompt: &str, secs: f32, seed: u64) -> Request {
+    Request::TextToMusic(MusicRequest {
+        prompt: prompt.into(),
+        duration_secs: secs,
+        seed,
+    })
+}
+
+fn audio_of(r: Result<Response, EngineError>) -> Vec<f32> {
+    match r {
+        Ok(Response::Audio { audio }) => audio.samples,
+        other => panic!("expected audio, got {other:?}"),
+    }
+}
+
+#[test]
+fn concurrent_requests_are_generated_as_one_batch_with_solo_results() {
+    use salon_engines::musicgen::{BatchConfig, BatchStats, BatchingEngine};
+    let solo = model().with_params(greedy(3.0));
+    // A full batch starts at once, so the long window never elapses.
+    let cfg = BatchConfig {
+        max_batch: 3,
+        window: std::time::Duration::from_secs(600),
+    };
+    let engine = BatchingEngine::new(model().with_params(greedy(3.0)), cfg);
+    assert!(engine.supports(Task::TextToMusic));
+    let reqs = [
+        music("calm piano", 0.3, 1),
+        music("fast heavy drums and bass", 0.5, 2),
+        music("dreamy synth", 0.2, 3),
+    ];
+    let answers: Vec<Vec<f32>> = std::thread::scope(|s| {
+        let handles: Vec<_> = reqs
+            .iter()
+            .map(|r| s.spawn(|| audio_of(engine.generate(r))))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(
+        engine.stats(),
+        BatchStats {
+            batches: 1,
+            requests: 3,
+            largest: 3
+        }
+    );
+    for (r, got) in reqs.iter().zip(&answers) {
+        let want = audio_of(solo.generate(r));
+        assert_eq!(got.len(), want.len());
+        let d = max_abs_diff(got, &want);
+        assert!(d < 1e-5, "batched audio differs from the solo run by {d}");
+    }
+}
+
+#[test]
+fn an_invalid_request_in_a_batch_gets_its_own_error() {
+    use salon_engines::musicgen::{BatchConfig, BatchingEngine};
+    let cfg = BatchConfig {
+        max_batch: 3,
+        window: std::time::Duration::from_secs(600),
+    };
+    let engine = BatchingEngine::new(model().with_params(greedy(3.0)), cfg);
+    let reqs = [
+        music("calm piano", 0.2, 1),
+        music("calm piano", 60.0, 2),
+        music("dreamy synth", 0.2, 3),
+    ];
+    let answers: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = reqs
+            .iter()
+            .map(|r| s.spawn(|| engine.generate(r)))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(
+        matches!(&answers[1], Err(EngineError::InvalidRequest(m)) if m.contains("duration")),
+        "{:?}",
+        answers[1]
+    );
+    assert!(answers[0].is_ok() && answers[2].is_ok());
+    let stats = engine.stats();
+    assert_eq!((stats.batches, stats.requests), (1, 2));
+    let speech = Request::TextToSpeech(salon_core::task::SpeechRequest {
+        text: "hi".into(),
+        seed: 0,
+    });
+    assert!(matches!(
+        engine.generate(&speech),
+        Err(EngineError::Unsupported(Task::TextToSpeech))
+    ));
+}

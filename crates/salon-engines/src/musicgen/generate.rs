@@ -77,12 +77,14 @@ impl DelayPattern {
 
 /// Runs the token loop for a batch. `text` (batch, seq, text_dim) and `mask` (batch, seq) are the
 /// text encoding and its padding mask. Returns per item its codes as `codes[k][frame]`.
+/// `progress(done, total)` is called after every decoding step.
 pub fn generate_codes(
     decoder: &MusicgenDecoder,
     text: &Tensor,
     mask: &Tensor,
     items: &[CodeRequest],
     params: &GenerationParams,
+    progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Vec<Vec<Vec<u32>>>> {
     let cfg = decoder.config();
     let (b, k_books, vocab, pad) = (
@@ -165,6 +167,7 @@ pub fn generate_codes(
                 }
             }
         }
+        progress(t + 1, len - 1);
     }
     Ok(tokens
         .iter()

@@ -7,6 +7,7 @@
 //! let audio = model.generate_audio("lofi piano with rain", 5.0, 42).unwrap();
 //! ```
 
+pub mod batcher;
 pub mod config;
 pub mod decoder;
 pub mod encodec;
@@ -20,6 +21,7 @@ use candle_nn::VarBuilder;
 use salon_core::task::MusicRequest;
 use salon_core::{Audio, Request, Response, Task};
 
+pub use batcher::{BatchConfig, BatchStats, BatchingEngine};
 pub use candle_core;
 pub use config::{resolve_checkpoint, CheckpointFiles, MusicgenConfig};
 pub use generate::{CodeRequest, DelayPattern, GenerationParams, Sampling};
@@ -92,6 +94,9 @@ pub enum MusicGenError {
         /// Longest supported.
         max: f32,
     },
+    /// The batching worker thread is gone (it panicked).
+    #[error("the MusicGen batching worker stopped; restart the engine")]
+    BatcherStopped,
     /// A batch call got no prompts.
     #[error("no prompts to generate")]
     EmptyBatch,
@@ -298,6 +303,17 @@ impl MusicGen {
         prompts: &[MusicPrompt],
         params: &GenerationParams,
     ) -> Result<Vec<Vec<Vec<u32>>>, MusicGenError> {
+        self.generate_codes_with_progress(prompts, params, &mut |_, _| {})
+    }
+
+    /// [`MusicGen::generate_codes`] calling `progress(steps_done, steps_total)` after every
+    /// decoding step (for a progress bar).
+    pub fn generate_codes_with_progress(
+        &self,
+        prompts: &[MusicPrompt],
+        params: &GenerationParams,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<Vec<Vec<Vec<u32>>>, MusicGenError> {
         if prompts.is_empty() {
             return Err(MusicGenError::EmptyBatch);
         }
@@ -328,6 +344,7 @@ impl MusicGen {
             &mask,
             &items,
             params,
+            progress,
         )?)
     }
 
@@ -357,6 +374,16 @@ impl MusicGen {
         codes.iter().map(|c| self.decode_codes(c)).collect()
     }
 
+    /// Checks a request (prompt length, duration) and turns it into a batch item.
+    pub fn prompt_for(&self, request: &MusicRequest) -> Result<MusicPrompt, MusicGenError> {
+        self.tokenize(&request.prompt)?;
+        Ok(MusicPrompt {
+            text: request.prompt.clone(),
+            max_new_tokens: self.tokens_for_duration(request.duration_secs)?,
+            seed: request.seed,
+        })
+    }
+
     /// Generates several requests as one batch (each with its own duration and seed) with the
     /// model's settings.
     pub fn generate_requests(
@@ -365,13 +392,7 @@ impl MusicGen {
     ) -> Result<Vec<Audio>, MusicGenError> {
         let prompts = requests
             .iter()
-            .map(|r| {
-                Ok(MusicPrompt {
-                    text: r.prompt.clone(),
-                    max_new_tokens: self.tokens_for_duration(r.duration_secs)?,
-                    seed: r.seed,
-                })
-            })
+            .map(|r| self.prompt_for(r))
             .collect::<Result<Vec<_>, MusicGenError>>()?;
         let sr = self.sample_rate();
         Ok(self
