@@ -103,7 +103,9 @@ impl Attention {
         if let Some(bias) = bias {
             scores = scores.broadcast_add(bias)?;
         }
-        let probs = candle_nn::ops::softmax_last_dim(&scores)?;
+        // Softmax in f32: its sum loses too much in f16.
+        let probs =
+            candle_nn::ops::softmax_last_dim(&scores.to_dtype(DType::F32)?)?.to_dtype(v.dtype())?;
         let out = probs
             .matmul(v)?
             .transpose(1, 2)?
