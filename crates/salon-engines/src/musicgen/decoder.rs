@@ -35,13 +35,23 @@ struct Dense {
 }
 
 impl Dense {
-    /// Loads `names` (each a (out_i, in) `.weight`) side by side as one (in, sum out_i) matrix.
-    fn load(vb: &VarBuilder, names: &[&str], outs: &[usize], inp: usize) -> Result<Self> {
-        let parts = names
+    /// Loads `names` (each a (out_i, in) `.weight`) side by side as one (in, sum out_i) matrix,
+    /// the first one multiplied by `first_scale` (used to fold attention's 1/sqrt(head_dim) into q).
+    fn load(
+        vb: &VarBuilder,
+        names: &[&str],
+        outs: &[usize],
+        inp: usize,
+        first_scale: f64,
+    ) -> Result<Self> {
+        let mut parts = names
             .iter()
             .zip(outs)
             .map(|(n, o)| vb.pp(*n).get((*o, inp), "weight"))
             .collect::<Result<Vec<_>>>()?;
+        if first_scale != 1.0 {
+            parts[0] = (&parts[0] * first_scale)?;
+        }
         Ok(Self {
             weight_t: Tensor::cat(&parts, 0)?.t()?.contiguous()?,
         })
@@ -68,21 +78,22 @@ struct Attention {
 impl Attention {
     fn new(cfg: &DecoderConfig, cross: bool, vb: VarBuilder) -> Result<Self> {
         let d = cfg.hidden_size;
+        let scale = ((d / cfg.num_attention_heads) as f64).powf(-0.5);
         let (proj, kv) = if cross {
             (
-                Dense::load(&vb, &["q_proj"], &[d], d)?,
-                Some(Dense::load(&vb, &["k_proj", "v_proj"], &[d, d], d)?),
+                Dense::load(&vb, &["q_proj"], &[d], d, scale)?,
+                Some(Dense::load(&vb, &["k_proj", "v_proj"], &[d, d], d, 1.0)?),
             )
         } else {
             (
-                Dense::load(&vb, &["q_proj", "k_proj", "v_proj"], &[d, d, d], d)?,
+                Dense::load(&vb, &["q_proj", "k_proj", "v_proj"], &[d, d, d], d, scale)?,
                 None,
             )
         };
         Ok(Self {
             proj,
             kv,
-            out: Dense::load(&vb, &["out_proj"], &[d], d)?,
+            out: Dense::load(&vb, &["out_proj"], &[d], d, 1.0)?,
             heads: cfg.num_attention_heads,
             head_dim: d / cfg.num_attention_heads,
         })
@@ -99,13 +110,18 @@ impl Attention {
 
     fn attend(&self, q: &Tensor, k: &Tensor, v: &Tensor, bias: Option<&Tensor>) -> Result<Tensor> {
         let (b, _, s, _) = q.dims4()?;
-        let mut scores = (q.matmul(&k.t()?)? * (self.head_dim as f64).powf(-0.5))?;
+        // q is already scaled by 1/sqrt(head_dim) (folded into its projection).
+        let mut scores = q.matmul(&k.t()?)?;
         if let Some(bias) = bias {
             scores = scores.broadcast_add(bias)?;
         }
-        // Softmax in f32: its sum loses too much in f16.
-        let probs =
-            candle_nn::ops::softmax_last_dim(&scores.to_dtype(DType::F32)?)?.to_dtype(v.dtype())?;
+        // candle's CPU softmax sums in the tensor's type, which flips greedy choices in f16;
+        // the CUDA kernel already accumulates in f32.
+        let probs = if scores.device().is_cpu() && scores.dtype() != DType::F32 {
+            candle_nn::ops::softmax_last_dim(&scores.to_dtype(DType::F32)?)?.to_dtype(v.dtype())?
+        } else {
+            candle_nn::ops::softmax_last_dim(&scores)?
+        };
         let out = probs
             .matmul(v)?
             .transpose(1, 2)?
@@ -144,8 +160,8 @@ impl Layer {
             self_norm: layer_norm(d, 1e-5, vb.pp("self_attn_layer_norm"))?,
             cross_attn: Attention::new(cfg, true, vb.pp("encoder_attn"))?,
             cross_norm: layer_norm(d, 1e-5, vb.pp("encoder_attn_layer_norm"))?,
-            fc1: Dense::load(&vb, &["fc1"], &[cfg.ffn_dim], d)?,
-            fc2: Dense::load(&vb, &["fc2"], &[d], cfg.ffn_dim)?,
+            fc1: Dense::load(&vb, &["fc1"], &[cfg.ffn_dim], d, 1.0)?,
+            fc2: Dense::load(&vb, &["fc2"], &[d], cfg.ffn_dim, 1.0)?,
             final_norm: layer_norm(d, 1e-5, vb.pp("final_layer_norm"))?,
             gelu: cfg.activation_function == "gelu",
         })
