@@ -52,6 +52,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 text: "calm piano with soft strings".into(),
                 max_new_tokens: tokens,
                 seed: i as u64,
+                melody: None,
             })
             .collect()
     };

@@ -108,6 +108,7 @@ fn check_case(case: &str) {
             text,
             max_new_tokens: g.max_new(),
             seed: i as u64,
+            melody: None,
         })
         .collect();
     // Our tokenizer gives transformers' ids (padding aside).
@@ -171,6 +172,7 @@ fn batching_gives_each_prompt_its_solo_result() {
         text: text.into(),
         max_new_tokens: n,
         seed: 3,
+        melody: None,
     };
     // Different lengths in one batch: each item equals its own solo run.
     let batch = vec![mk(&texts[0], 10), mk(&texts[1], 14)];
@@ -417,6 +419,7 @@ fn half_precision_decoders_run_and_f16_keeps_the_greedy_codes() {
         text: g.prompts("cfg3").remove(0),
         max_new_tokens: g.max_new(),
         seed: 0,
+        melody: None,
     };
     let want = g.codes("cfg3").remove(0);
     for dtype in [DType::F16, DType::BF16] {

@@ -18,6 +18,23 @@ pub struct MusicgenConfig {
     pub audio_encoder: EncodecConfig,
     /// The MusicGen decoder (language model over codebook tokens).
     pub decoder: DecoderConfig,
+    /// "musicgen", or "musicgen_melody" for the chroma-conditioned variant.
+    #[serde(default)]
+    pub model_type: String,
+    /// Melody only: chroma bins per frame.
+    #[serde(default = "default_num_chroma")]
+    pub num_chroma: usize,
+    /// Melody only: chroma frames prepended to the decoder input.
+    #[serde(default = "default_chroma_length")]
+    pub chroma_length: usize,
+}
+
+fn default_num_chroma() -> usize {
+    12
+}
+
+fn default_chroma_length() -> usize {
+    235
 }
 
 /// T5 encoder hyper-parameters (`T5Config`).
@@ -318,6 +335,11 @@ impl CheckpointFiles {
 }
 
 impl MusicgenConfig {
+    /// Whether this is MusicGen Melody (decoder-only over a chroma + text prefix).
+    pub fn is_melody(&self) -> bool {
+        self.model_type == "musicgen_melody"
+    }
+
     /// Rejects configurations this implementation does not handle.
     fn check(&self) -> Result<(), String> {
         let d = &self.decoder;

@@ -1,6 +1,8 @@
-//! The MusicGen decoder (tensor names `decoder.*` and `enc_to_dec_proj.*`): summed codebook
-//! embeddings plus sinusoidal positions, pre-LN transformer layers with a self-attention KV cache
-//! and cross-attention over the projected text encoding, and one lm head per codebook.
+//! The MusicGen decoder (tensor names `decoder.*`, `enc_to_dec_proj.*`, `audio_enc_to_dec_proj.*`):
+//! summed codebook embeddings plus sinusoidal positions, pre-LN transformer layers with a
+//! self-attention KV cache and cross-attention over the projected text encoding (MusicGen), or
+//! no cross-attention and a chroma + text prefix before the tokens (MusicGen Melody), and one lm
+//! head per codebook.
 
 use candle_core::{DType, Device, Module, Result, Tensor, D};
 use candle_nn::kv_cache::KvCache;
@@ -135,8 +137,8 @@ impl Attention {
 struct Layer {
     self_attn: Attention,
     self_norm: LayerNorm,
-    cross_attn: Attention,
-    cross_norm: LayerNorm,
+    /// Cross-attention and its norm (absent in MusicGen Melody).
+    cross: Option<(Attention, LayerNorm)>,
     fc1: Dense,
     fc2: Dense,
     final_norm: LayerNorm,
@@ -148,18 +150,25 @@ struct Layer {
 #[derive(Clone, Debug)]
 struct LayerCache {
     kv: KvCache,
-    cross_k: Tensor,
-    cross_v: Tensor,
+    /// Cross-attention keys and values (MusicGen only).
+    cross: Option<(Tensor, Tensor)>,
 }
 
 impl Layer {
-    fn new(cfg: &DecoderConfig, vb: VarBuilder) -> Result<Self> {
+    fn new(cfg: &DecoderConfig, with_cross: bool, vb: VarBuilder) -> Result<Self> {
         let d = cfg.hidden_size;
+        let cross = if with_cross {
+            Some((
+                Attention::new(cfg, true, vb.pp("encoder_attn"))?,
+                layer_norm(d, 1e-5, vb.pp("encoder_attn_layer_norm"))?,
+            ))
+        } else {
+            None
+        };
         Ok(Self {
             self_attn: Attention::new(cfg, false, vb.pp("self_attn"))?,
             self_norm: layer_norm(d, 1e-5, vb.pp("self_attn_layer_norm"))?,
-            cross_attn: Attention::new(cfg, true, vb.pp("encoder_attn"))?,
-            cross_norm: layer_norm(d, 1e-5, vb.pp("encoder_attn_layer_norm"))?,
+            cross,
             fc1: Dense::load(&vb, &["fc1"], &[cfg.ffn_dim], d, 1.0)?,
             fc2: Dense::load(&vb, &["fc2"], &[d], cfg.ffn_dim, 1.0)?,
             final_norm: layer_norm(d, 1e-5, vb.pp("final_layer_norm"))?,
@@ -172,7 +181,7 @@ impl Layer {
         x: &Tensor,
         cache: &mut LayerCache,
         causal: Option<&Tensor>,
-        cross: &Tensor,
+        cross_bias: Option<&Tensor>,
     ) -> Result<Tensor> {
         let h = self.self_norm.forward(x)?;
         let qkv = self.self_attn.split(&self.self_attn.proj.forward(&h)?, 3)?;
@@ -180,15 +189,14 @@ impl Layer {
         let q = &qkv[0];
         let x = (x + self.self_attn.attend(q, &k, &v, causal)?)?;
 
-        let h = self.cross_norm.forward(&x)?;
-        let q = self
-            .cross_attn
-            .split(&self.cross_attn.proj.forward(&h)?, 1)?
-            .remove(0);
-        let x = (&x
-            + self
-                .cross_attn
-                .attend(&q, &cache.cross_k, &cache.cross_v, Some(cross))?)?;
+        let x = match (&self.cross, &cache.cross) {
+            (Some((attn, norm)), Some((ck, cv))) => {
+                let h = norm.forward(&x)?;
+                let q = attn.split(&attn.proj.forward(&h)?, 1)?.remove(0);
+                (&x + attn.attend(&q, ck, cv, cross_bias)?)?
+            }
+            _ => x,
+        };
 
         let h = self.fc1.forward(&self.final_norm.forward(&x)?)?;
         let h = if self.gelu { h.gelu_erf()? } else { h.relu()? };
@@ -201,7 +209,9 @@ impl Layer {
 #[derive(Clone, Debug)]
 pub struct DecoderState {
     layers: Vec<LayerCache>,
-    cross_bias: Tensor,
+    cross_bias: Option<Tensor>,
+    /// Melody: conditioning embeddings (batch, prefix, hidden) fed before the first tokens.
+    prefix: Option<Tensor>,
     offset: usize,
 }
 
@@ -221,13 +231,22 @@ pub struct MusicgenDecoder {
     heads_t: Tensor,
     positions: Tensor,
     enc_to_dec: Option<Linear>,
+    audio_enc_to_dec: Option<Linear>,
+    melody: bool,
     cfg: DecoderConfig,
 }
 
 impl MusicgenDecoder {
-    /// Loads from the checkpoint root VarBuilder (reads `decoder.*` and `enc_to_dec_proj.*`);
-    /// `text_hidden` is the text encoder's width.
-    pub fn new(cfg: &DecoderConfig, text_hidden: usize, vb: VarBuilder) -> Result<Self> {
+    /// Loads from the checkpoint root VarBuilder (reads `decoder.*`, `enc_to_dec_proj.*` and, for
+    /// melody, `audio_enc_to_dec_proj.*`); `text_hidden` is the text encoder's width, `melody`
+    /// selects the decoder-only variant whose conditioning comes as a prefix of `num_chroma`-wide
+    /// chroma frames and text states.
+    pub fn new(
+        cfg: &DecoderConfig,
+        text_hidden: usize,
+        melody: Option<usize>,
+        vb: VarBuilder,
+    ) -> Result<Self> {
         let d = cfg.hidden_size;
         let k = cfg.num_codebooks;
         let model = vb.pp("decoder").pp("model").pp("decoder");
@@ -248,7 +267,7 @@ impl MusicgenDecoder {
             })
             .collect::<Result<Vec<_>>>()?;
         let layers = (0..cfg.num_hidden_layers)
-            .map(|i| Layer::new(cfg, model.pp("layers").pp(i)))
+            .map(|i| Layer::new(cfg, melody.is_none(), model.pp("layers").pp(i)))
             .collect::<Result<Vec<_>>>()?;
         let enc_to_dec = if vb.contains_tensor("enc_to_dec_proj.weight") {
             Some(linear(text_hidden, d, vb.pp("enc_to_dec_proj"))?)
@@ -259,6 +278,17 @@ impl MusicgenDecoder {
         } else {
             None
         };
+        let audio_enc_to_dec = match melody {
+            Some(chroma) if vb.contains_tensor("audio_enc_to_dec_proj.weight") => {
+                Some(linear(chroma, d, vb.pp("audio_enc_to_dec_proj"))?)
+            }
+            Some(chroma) if chroma != d => {
+                return Err(candle_core::Error::Msg(format!(
+                    "audio_enc_to_dec_proj.weight is missing but num_chroma {chroma} differs from the decoder width {d}"
+                )))
+            }
+            _ => None,
+        };
         let positions = sinusoidal_positions(cfg.max_position_embeddings, d, vb.device())?
             .to_dtype(vb.dtype())?;
         Ok(Self {
@@ -268,6 +298,8 @@ impl MusicgenDecoder {
             heads_t: Tensor::cat(&heads, 0)?.t()?.contiguous()?,
             positions,
             enc_to_dec,
+            audio_enc_to_dec,
+            melody: melody.is_some(),
             cfg: cfg.clone(),
         })
     }
@@ -277,18 +309,58 @@ impl MusicgenDecoder {
         &self.cfg
     }
 
-    /// Starts a generation: projects the text encoding (batch, seq, text_dim), zeroes padded
-    /// positions (`mask` 1 = token, 0 = pad, as f32), precomputes every layer's cross-attention
-    /// keys and values and allocates a self-attention cache for `max_len` positions.
-    pub fn start(&self, text: &Tensor, mask: &Tensor, max_len: usize) -> Result<DecoderState> {
+    /// Whether this is the melody (prefix-conditioned) decoder.
+    pub fn is_melody(&self) -> bool {
+        self.melody
+    }
+
+    /// Projects text states (batch, seq, text_dim) to the decoder width and zeroes padded
+    /// positions (`mask` 1 = token, 0 = pad).
+    pub fn project_text(&self, text: &Tensor, mask: &Tensor) -> Result<Tensor> {
         let dtype = self.embed.dtype();
         let text = text.to_dtype(dtype)?;
         let text = match &self.enc_to_dec {
             Some(p) => p.forward(&text)?,
             None => text,
         };
+        text.broadcast_mul(&mask.to_dtype(dtype)?.unsqueeze(D::Minus1)?)
+    }
+
+    /// Projects chroma frames (batch, frames, num_chroma) to the decoder width (melody only).
+    pub fn project_chroma(&self, chroma: &Tensor) -> Result<Tensor> {
+        let chroma = chroma.to_dtype(self.embed.dtype())?;
+        match &self.audio_enc_to_dec {
+            Some(p) => p.forward(&chroma),
+            None => Ok(chroma),
+        }
+    }
+
+    /// Starts a melody generation whose conditioning `prefix` (batch, prefix_len, hidden) is
+    /// fed before the first tokens; the cache holds `prefix_len + max_len` positions.
+    pub fn start_prefix(&self, prefix: &Tensor, max_len: usize) -> Result<DecoderState> {
+        let p = prefix.dim(1)?;
+        Ok(DecoderState {
+            layers: self
+                .layers
+                .iter()
+                .map(|_| LayerCache {
+                    kv: KvCache::new(2, p + max_len),
+                    cross: None,
+                })
+                .collect(),
+            cross_bias: None,
+            prefix: Some(prefix.to_dtype(self.embed.dtype())?),
+            offset: 0,
+        })
+    }
+
+    /// Starts a generation: projects the text encoding (batch, seq, text_dim), zeroes padded
+    /// positions (`mask` 1 = token, 0 = pad, as f32), precomputes every layer's cross-attention
+    /// keys and values and allocates a self-attention cache for `max_len` positions.
+    pub fn start(&self, text: &Tensor, mask: &Tensor, max_len: usize) -> Result<DecoderState> {
+        let dtype = self.embed.dtype();
+        let text = self.project_text(text, mask)?;
         let mask = mask.to_dtype(DType::F32)?;
-        let text = text.broadcast_mul(&mask.to_dtype(dtype)?.unsqueeze(D::Minus1)?)?;
         // Padded keys get -inf; a row with no token at all (the unconditional branch of
         // classifier-free guidance) attends uniformly to its zero states, as transformers does.
         let rows = mask.to_vec2::<f32>()?;
@@ -309,23 +381,27 @@ impl MusicgenDecoder {
             .layers
             .iter()
             .map(|l| {
-                let proj = l.cross_attn.kv.as_ref().ok_or_else(|| {
-                    candle_core::Error::Msg("cross-attention without k/v projections".into())
-                })?;
-                let mut kv = l.cross_attn.split(&proj.forward(&text)?, 2)?.into_iter();
+                let missing = || {
+                    candle_core::Error::Msg(
+                        "this decoder has no cross-attention (a melody checkpoint?)".into(),
+                    )
+                };
+                let (attn, _) = l.cross.as_ref().ok_or_else(missing)?;
+                let proj = attn.kv.as_ref().ok_or_else(missing)?;
+                let mut kv = attn.split(&proj.forward(&text)?, 2)?.into_iter();
                 let (Some(cross_k), Some(cross_v)) = (kv.next(), kv.next()) else {
                     return Err(candle_core::Error::Msg("k/v split failed".into()));
                 };
                 Ok(LayerCache {
                     kv: KvCache::new(2, max_len),
-                    cross_k,
-                    cross_v,
+                    cross: Some((cross_k, cross_v)),
                 })
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(DecoderState {
             layers,
-            cross_bias,
+            cross_bias: Some(cross_bias),
+            prefix: None,
             offset: 0,
         })
     }
@@ -335,10 +411,15 @@ impl MusicgenDecoder {
     pub fn forward(&self, ids: &Tensor, state: &mut DecoderState) -> Result<Tensor> {
         let (b, k, s) = ids.dims3()?;
         let v1 = (self.cfg.vocab_size + 1) as u32;
-        if state.offset + s > self.cfg.max_position_embeddings {
+        let prefix = state.prefix.take();
+        let p = match &prefix {
+            Some(t) => t.dim(1)?,
+            None => 0,
+        };
+        if state.offset + p + s > self.cfg.max_position_embeddings {
             return Err(candle_core::Error::Msg(format!(
                 "sequence of {} exceeds max_position_embeddings {}",
-                state.offset + s,
+                state.offset + p + s,
                 self.cfg.max_position_embeddings
             )));
         }
@@ -352,18 +433,23 @@ impl MusicgenDecoder {
             .index_select(&flat, 0)?
             .reshape((b, k, s, ()))?
             .sum(1)?;
-        let pos = self.positions.narrow(0, state.offset, s)?.unsqueeze(0)?;
+        let emb = match &prefix {
+            Some(t) => Tensor::cat(&[t, &emb], 1)?,
+            None => emb,
+        };
+        let n = p + s;
+        let pos = self.positions.narrow(0, state.offset, n)?.unsqueeze(0)?;
         let mut x = emb.broadcast_add(&pos)?;
-        let causal = if s > 1 {
-            Some(causal_bias(s, state.offset, x.dtype(), x.device())?)
+        let causal = if n > 1 {
+            Some(causal_bias(n, state.offset, x.dtype(), x.device())?)
         } else {
             None
         };
         for (layer, cache) in self.layers.iter().zip(state.layers.iter_mut()) {
-            x = layer.forward(&x, cache, causal.as_ref(), &state.cross_bias)?;
+            x = layer.forward(&x, cache, causal.as_ref(), state.cross_bias.as_ref())?;
         }
-        state.offset += s;
-        let x = self.norm.forward(&x)?;
+        state.offset += n;
+        let x = self.norm.forward(&x.narrow(1, p, s)?)?;
         let logits = x.reshape((b * s, ()))?.matmul(&self.heads_t)?; // (b * s, k * vocab)
         logits
             .reshape((b, s, k, self.cfg.vocab_size))?

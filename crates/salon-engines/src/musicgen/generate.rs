@@ -75,13 +75,32 @@ impl DelayPattern {
     }
 }
 
-/// Runs the token loop for a batch. `text` (batch, seq, text_dim) and `mask` (batch, seq) are the
-/// text encoding and its padding mask. Returns per item its codes as `codes[k][frame]`.
-/// `progress(done, total)` is called after every decoding step.
+/// What the decoder is conditioned on.
+#[derive(Clone, Debug)]
+pub enum Conditioning {
+    /// MusicGen: text states (batch, seq, text_dim) and their padding mask (batch, seq), attended
+    /// through cross-attention; the unconditional branch sees zeros with an empty mask.
+    Text {
+        /// T5 output.
+        states: Tensor,
+        /// 1 = token, 0 = padding (f32).
+        mask: Tensor,
+    },
+    /// MusicGen Melody: prefixes (batch, prefix_len, hidden) fed before the tokens, for the
+    /// conditional and the unconditional branch.
+    Prefix {
+        /// Chroma + text prefix.
+        cond: Tensor,
+        /// Null chroma + zero text prefix.
+        uncond: Tensor,
+    },
+}
+
+/// Runs the token loop for a batch conditioned on `cond`. Returns per item its codes as
+/// `codes[k][frame]`. `progress(done, total)` is called after every decoding step.
 pub fn generate_codes(
     decoder: &MusicgenDecoder,
-    text: &Tensor,
-    mask: &Tensor,
+    cond: &Conditioning,
     items: &[CodeRequest],
     params: &GenerationParams,
     progress: &mut dyn FnMut(usize, usize),
@@ -102,22 +121,29 @@ pub fn generate_codes(
         .collect();
     let len = patterns.iter().map(|p| p.len).max().unwrap_or(1);
     let guided = params.guidance_scale > 1.0;
-    let (text, mask) = if guided {
-        (
-            Tensor::cat(&[text, &text.zeros_like()?], 0)?,
-            Tensor::cat(&[mask, &mask.zeros_like()?], 0)?,
-        )
-    } else {
-        (text.clone(), mask.clone())
+    let mut state = match cond {
+        Conditioning::Text { states, mask } if guided => decoder.start(
+            &Tensor::cat(&[states, &states.zeros_like()?], 0)?,
+            &Tensor::cat(&[mask, &mask.zeros_like()?], 0)?,
+            len,
+        )?,
+        Conditioning::Text { states, mask } => decoder.start(states, mask, len)?,
+        Conditioning::Prefix { cond, uncond } if guided => {
+            decoder.start_prefix(&Tensor::cat(&[cond, uncond], 0)?, len)?
+        }
+        Conditioning::Prefix { cond, .. } => decoder.start_prefix(cond, len)?,
     };
-    let mut state = decoder.start(&text, &mask, len)?;
     let mut rngs: Vec<ChaCha8Rng> = items
         .iter()
         .map(|it| ChaCha8Rng::seed_from_u64(it.seed))
         .collect();
     // tokens[i][k][t]; position 0 is BOS (= pad) for every codebook.
     let mut tokens = vec![vec![vec![pad; len]; k_books]; b];
-    let dev = text.device();
+    let dev = match cond {
+        Conditioning::Text { states, .. } => states.device().clone(),
+        Conditioning::Prefix { cond, .. } => cond.device().clone(),
+    };
+    let dev = &dev;
     for t in 0..len - 1 {
         let step: Vec<u32> = tokens
             .iter()

@@ -8,6 +8,7 @@
 //! ```
 
 pub mod batcher;
+pub mod chroma;
 pub mod config;
 pub mod decoder;
 pub mod encodec;
@@ -97,6 +98,9 @@ pub enum MusicGenError {
     /// The batching worker thread is gone (it panicked).
     #[error("the MusicGen batching worker stopped; restart the engine")]
     BatcherStopped,
+    /// A reference melody was given to a checkpoint that is not MusicGen Melody.
+    #[error("this checkpoint does not take a melody (use a musicgen-melody checkpoint)")]
+    MelodyUnsupported,
     /// A batch call got no prompts.
     #[error("no prompts to generate")]
     EmptyBatch,
@@ -114,6 +118,20 @@ pub struct MusicPrompt {
     pub max_new_tokens: usize,
     /// Sampling seed.
     pub seed: u64,
+    /// Melody checkpoints only: a reference clip (32 kHz mono) whose chroma the music follows.
+    pub melody: Option<Vec<f32>>,
+}
+
+impl MusicPrompt {
+    /// A text-only prompt.
+    pub fn new(text: impl Into<String>, max_new_tokens: usize, seed: u64) -> Self {
+        Self {
+            text: text.into(),
+            max_new_tokens,
+            seed,
+            melody: None,
+        }
+    }
 }
 
 /// A loaded MusicGen model (text encoder, decoder, EnCodec decoder and tokenizer).
@@ -123,6 +141,7 @@ pub struct MusicGen {
     decoder: decoder::MusicgenDecoder,
     codec: encodec::EncodecDecoder,
     tokenizer: tokenizers::Tokenizer,
+    chroma: Option<chroma::ChromaExtractor>,
     device: Device,
     max_prompt_tokens: usize,
     max_duration_secs: f32,
@@ -170,9 +189,13 @@ impl MusicGen {
             .map_err(weights_err)?;
         let text_encoder = t5::T5Encoder::new(&config.text_encoder, vb32.pp("text_encoder"))
             .map_err(weights_err)?;
-        let decoder =
-            decoder::MusicgenDecoder::new(&config.decoder, config.text_encoder.d_model, vbd)
-                .map_err(weights_err)?;
+        let decoder = decoder::MusicgenDecoder::new(
+            &config.decoder,
+            config.text_encoder.d_model,
+            config.is_melody().then_some(config.num_chroma),
+            vbd,
+        )
+        .map_err(weights_err)?;
         let codec = encodec::EncodecDecoder::new(
             &config.audio_encoder,
             config.decoder.num_codebooks,
@@ -183,10 +206,18 @@ impl MusicGen {
             .map_err(|e| MusicGenError::Tokenizer(format!("{}: {e}", files.tokenizer.display())))?;
         let max_prompt_tokens = files.model_max_length().unwrap_or(512);
         let frame_rate = config.audio_encoder.frame_rate() as f32;
+        let prefix = if config.is_melody() {
+            config.chroma_length
+        } else {
+            0
+        };
         let positions = config
             .decoder
             .max_position_embeddings
-            .saturating_sub(config.decoder.num_codebooks);
+            .saturating_sub(config.decoder.num_codebooks + prefix);
+        let chroma = config.is_melody().then(|| {
+            chroma::ChromaExtractor::new(config.audio_encoder.sampling_rate, config.num_chroma)
+        });
         let max_duration_secs = TRAINED_MAX_SECS.min(positions as f32 / frame_rate);
         Ok(Self {
             config,
@@ -194,6 +225,7 @@ impl MusicGen {
             decoder,
             codec,
             tokenizer,
+            chroma,
             device: device.clone(),
             max_prompt_tokens,
             max_duration_secs,
@@ -331,6 +363,26 @@ impl MusicGen {
         }
         let texts: Vec<&str> = prompts.iter().map(|p| p.text.as_str()).collect();
         let (states, mask) = self.encode_text(&texts)?;
+        let cond = if self.decoder.is_melody() {
+            let prefix = self.config.chroma_length + states.dim(1)?;
+            if let Some(p) = prompts
+                .iter()
+                .find(|p| p.max_new_tokens + 1 + prefix > limit)
+            {
+                let fr = self.frame_rate() as f32;
+                return Err(MusicGenError::BadDuration {
+                    secs: (p.max_new_tokens + 1).saturating_sub(k) as f32 / fr,
+                    min: 1.0 / fr,
+                    max: (limit - prefix - k) as f32 / fr,
+                });
+            }
+            self.melody_prefixes(prompts, &states, &mask)?
+        } else {
+            if prompts.iter().any(|p| p.melody.is_some()) {
+                return Err(MusicGenError::MelodyUnsupported);
+            }
+            generate::Conditioning::Text { states, mask }
+        };
         let items: Vec<CodeRequest> = prompts
             .iter()
             .map(|p| CodeRequest {
@@ -340,12 +392,50 @@ impl MusicGen {
             .collect();
         Ok(generate::generate_codes(
             &self.decoder,
-            &states,
-            &mask,
+            &cond,
             &items,
             params,
             progress,
         )?)
+    }
+
+    /// Melody conditioning as transformers builds it: per item its chroma (or the null chroma,
+    /// pitch class 0, without a clip) tiled to `chroma_length` frames, then the projected text;
+    /// the unconditional branch has the null chroma and zero text.
+    fn melody_prefixes(
+        &self,
+        prompts: &[MusicPrompt],
+        states: &Tensor,
+        mask: &Tensor,
+    ) -> Result<generate::Conditioning, MusicGenError> {
+        let n = self.config.num_chroma;
+        let len = self.config.chroma_length;
+        let null = {
+            let mut f = vec![0f32; n];
+            f[0] = 1.0;
+            f
+        };
+        let tile = |frames: &[Vec<f32>]| -> Vec<f32> {
+            frames.iter().cycle().take(len).flatten().copied().collect()
+        };
+        let mut cond = Vec::with_capacity(prompts.len() * len * n);
+        for p in prompts {
+            let frames = match (&p.melody, &self.chroma) {
+                (Some(wav), Some(ex)) if !wav.is_empty() => ex.one_hot(wav),
+                _ => vec![null.clone()],
+            };
+            cond.extend(tile(&frames));
+        }
+        let b = prompts.len();
+        let cond = Tensor::from_vec(cond, (b, len, n), &self.device)?;
+        let uncond = Tensor::from_vec(tile(&[null]).repeat(b), (b, len, n), &self.device)?;
+        let text = self.decoder.project_text(states, mask)?;
+        let cond = Tensor::cat(&[&self.decoder.project_chroma(&cond)?, &text], 1)?;
+        let uncond = Tensor::cat(
+            &[&self.decoder.project_chroma(&uncond)?, &text.zeros_like()?],
+            1,
+        )?;
+        Ok(generate::Conditioning::Prefix { cond, uncond })
     }
 
     /// Decodes one item's codes (`codes[k][frame]`) to mono samples.
@@ -381,6 +471,7 @@ impl MusicGen {
             text: request.prompt.clone(),
             max_new_tokens: self.tokens_for_duration(request.duration_secs)?,
             seed: request.seed,
+            melody: None,
         })
     }
 
@@ -424,7 +515,10 @@ impl MusicGenError {
     pub fn is_invalid_request(&self) -> bool {
         matches!(
             self,
-            Self::PromptTooLong { .. } | Self::BadDuration { .. } | Self::EmptyBatch
+            Self::PromptTooLong { .. }
+                | Self::BadDuration { .. }
+                | Self::EmptyBatch
+                | Self::MelodyUnsupported
         )
     }
 }
