@@ -445,3 +445,68 @@ fn half_precision_decoders_run_and_f16_keeps_the_greedy_codes() {
         assert!(audio.iter().all(|s| s.is_finite()));
     }
 }
+
+fn melody_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/musicgen-melody-tiny")
+}
+
+#[test]
+fn melody_chroma_and_greedy_codes_match_transformers() {
+    use salon_engines::musicgen::chroma::ChromaExtractor;
+    let dir = melody_dir();
+    let g = salon_engines::musicgen::candle_core::safetensors::load(
+        dir.join("golden.safetensors"),
+        &Device::Cpu,
+    )
+    .unwrap();
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("golden.json")).unwrap()).unwrap();
+    let wav = g["melody.wav"].to_vec1::<f32>().unwrap();
+    let chroma = ChromaExtractor::new(32000, 12).one_hot(&wav);
+    assert_eq!(
+        chroma,
+        g["melody.chroma"].to_vec2::<f32>().unwrap(),
+        "chroma differs"
+    );
+
+    let m = MusicGen::load(&dir, &Device::Cpu).unwrap();
+    assert!(m.config().is_melody());
+    let prompt = meta["prompt"].as_str().unwrap();
+    let n = meta["max_new_tokens"].as_u64().unwrap() as usize;
+    for (case, melody) in [("melody", Some(wav.clone())), ("nomelody", None)] {
+        let p = MusicPrompt {
+            melody,
+            ..MusicPrompt::new(prompt, n, 0)
+        };
+        let codes = m.generate_codes(&[p], &greedy(3.0)).unwrap().remove(0);
+        let want: Vec<Vec<u32>> = g[&format!("{case}.codes")]
+            .squeeze(0)
+            .unwrap()
+            .to_vec2::<i64>()
+            .unwrap()
+            .into_iter()
+            .map(|r| r.into_iter().map(|x| x as u32).collect())
+            .collect();
+        assert_eq!(codes, want, "{case}: greedy codes differ from transformers");
+        let audio = m.decode_codes(&codes).unwrap();
+        let want = g[&format!("{case}.audio")]
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap();
+        let d = max_abs_diff(&audio, &want);
+        assert!(d <= 1e-3, "{case}: audio differs by {d}");
+    }
+    // The melody changes the music, and plain MusicGen refuses one.
+    assert_ne!(
+        g["melody.codes"].to_vec3::<i64>().unwrap(),
+        g["nomelody.codes"].to_vec3::<i64>().unwrap()
+    );
+    let plain = model();
+    let p = MusicPrompt {
+        melody: Some(wav),
+        ..MusicPrompt::new("calm piano", 12, 0)
+    };
+    let err = plain.generate_codes(&[p], &greedy(3.0)).unwrap_err();
+    assert!(matches!(err, MusicGenError::MelodyUnsupported), "{err}");
+}
