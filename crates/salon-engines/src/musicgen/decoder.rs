@@ -229,6 +229,8 @@ pub struct MusicgenDecoder {
     layers: Vec<Layer>,
     norm: LayerNorm,
     heads_t: Tensor,
+    /// Row offset of each codebook's table in `embed`, (1, codebooks, 1) u32.
+    codebook_offsets: Tensor,
     positions: Tensor,
     enc_to_dec: Option<Linear>,
     audio_enc_to_dec: Option<Linear>,
@@ -296,6 +298,13 @@ impl MusicgenDecoder {
             layers,
             norm: layer_norm(d, 1e-5, model.pp("layer_norm"))?,
             heads_t: Tensor::cat(&heads, 0)?.t()?.contiguous()?,
+            codebook_offsets: Tensor::from_vec(
+                (0..k as u32)
+                    .map(|c| c * (cfg.vocab_size as u32 + 1))
+                    .collect(),
+                (1, k, 1),
+                vb.device(),
+            )?,
             positions,
             enc_to_dec,
             audio_enc_to_dec,
@@ -410,7 +419,6 @@ impl MusicgenDecoder {
     /// returns the logits of every fed position, (batch, codebooks, seq, vocab).
     pub fn forward(&self, ids: &Tensor, state: &mut DecoderState) -> Result<Tensor> {
         let (b, k, s) = ids.dims3()?;
-        let v1 = (self.cfg.vocab_size + 1) as u32;
         let prefix = state.prefix.take();
         let p = match &prefix {
             Some(t) => t.dim(1)?,
@@ -424,10 +432,7 @@ impl MusicgenDecoder {
             )));
         }
         // Offset each codebook's ids into the concatenated embedding table, then sum over codebooks.
-        let offsets = Tensor::arange(0u32, k as u32, ids.device())?
-            .affine(v1 as f64, 0.0)?
-            .reshape((1, k, 1))?;
-        let flat = ids.broadcast_add(&offsets)?.flatten_all()?;
+        let flat = ids.broadcast_add(&self.codebook_offsets)?.flatten_all()?;
         let emb = self
             .embed
             .index_select(&flat, 0)?
