@@ -510,3 +510,73 @@ fn melody_chroma_and_greedy_codes_match_transformers() {
     let err = plain.generate_codes(&[p], &greedy(3.0)).unwrap_err();
     assert!(matches!(err, MusicGenError::MelodyUnsupported), "{err}");
 }
+
+/// Rewrites the fixture's weights into `dir` with `rename` applied to every tensor name, split
+/// into `shards` safetensors files with an index when `shards > 1`.
+fn rewrite_checkpoint(dir: &Path, shards: usize, rename: impl Fn(&str) -> String) {
+    use salon_engines::musicgen::candle_core::safetensors;
+    let src = fixture_dir();
+    for f in ["config.json", "tokenizer.json", "tokenizer_config.json"] {
+        std::fs::copy(src.join(f), dir.join(f)).unwrap();
+    }
+    let tensors = safetensors::load(src.join("model.safetensors"), &Device::Cpu).unwrap();
+    let mut names: Vec<&String> = tensors.keys().collect();
+    names.sort();
+    if shards == 1 {
+        let renamed: HashMap<String, Tensor> = tensors
+            .iter()
+            .map(|(k, v)| (rename(k), v.clone()))
+            .collect();
+        safetensors::save(&renamed, dir.join("model.safetensors")).unwrap();
+        return;
+    }
+    let mut weight_map = serde_json::Map::new();
+    for (i, chunk) in names.chunks(names.len().div_ceil(shards)).enumerate() {
+        let file = format!("model-{:05}-of-{shards:05}.safetensors", i + 1);
+        let part: HashMap<String, Tensor> = chunk
+            .iter()
+            .map(|k| (rename(k), tensors[*k].clone()))
+            .collect();
+        for k in part.keys() {
+            weight_map.insert(k.clone(), file.clone().into());
+        }
+        safetensors::save(&part, dir.join(&file)).unwrap();
+    }
+    let index = serde_json::json!({ "metadata": {}, "weight_map": weight_map });
+    std::fs::write(dir.join("model.safetensors.index.json"), index.to_string()).unwrap();
+}
+
+#[test]
+fn released_layouts_load_the_same_model() {
+    // The released checkpoints name weight-norm parameters weight_g / weight_v (newer torch saves
+    // parametrizations.weight.original0/1) and larger ones come as shards with an index.
+    let g = Golden::load();
+    let want = g.audio("cfg3").remove(0);
+    let prompt = MusicPrompt::new(g.prompts("cfg3").remove(0), g.max_new(), 0);
+    let legacy = |k: &str| {
+        k.replace("parametrizations.weight.original0", "weight_g")
+            .replace("parametrizations.weight.original1", "weight_v")
+    };
+    for shards in [1, 3] {
+        let dir = tempfile::tempdir().unwrap();
+        rewrite_checkpoint(dir.path(), shards, legacy);
+        if shards > 1 {
+            assert!(!dir.path().join("model.safetensors").exists());
+        }
+        let m = MusicGen::load(dir.path(), &Device::Cpu).unwrap();
+        let audio = m
+            .generate_batch(&[prompt.clone()], &greedy(3.0))
+            .unwrap()
+            .remove(0);
+        assert!(max_abs_diff(&audio, &want) <= 1e-3, "{shards} shard(s)");
+    }
+    // A shard named by the index but missing is reported by name.
+    let dir = tempfile::tempdir().unwrap();
+    rewrite_checkpoint(dir.path(), 2, |k| k.to_string());
+    std::fs::remove_file(dir.path().join("model-00002-of-00002.safetensors")).unwrap();
+    let err = MusicGen::load(dir.path(), &Device::Cpu).err().unwrap();
+    assert!(
+        err.to_string().contains("model-00002-of-00002.safetensors"),
+        "{err}"
+    );
+}
