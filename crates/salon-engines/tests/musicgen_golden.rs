@@ -565,7 +565,7 @@ fn released_layouts_load_the_same_model() {
         }
         let m = MusicGen::load(dir.path(), &Device::Cpu).unwrap();
         let audio = m
-            .generate_batch(&[prompt.clone()], &greedy(3.0))
+            .generate_batch(std::slice::from_ref(&prompt), &greedy(3.0))
             .unwrap()
             .remove(0);
         assert!(max_abs_diff(&audio, &want) <= 1e-3, "{shards} shard(s)");
