@@ -21,6 +21,19 @@ pub use error::ChainError;
 pub use local::LocalChain;
 pub use remote::RemoteChain;
 pub use salon_yuma::Hyperparameters;
+
+/// Subtensor's defaults with a profile's network settings applied (what a devnet subnet or
+/// `salon chain create-subnet --profile` creates).
+pub fn hyperparameters_for(n: &salon_core::profile::NetworkSettings) -> Hyperparameters {
+    Hyperparameters {
+        tempo: n.tempo,
+        weights_rate_limit: n.weights_rate_limit,
+        yuma3: n.yuma3,
+        liquid_alpha: n.liquid_alpha,
+        commit_reveal: n.commit_reveal,
+        ..Hyperparameters::default()
+    }
+}
 pub use types::{AxonInfo, EpochNeuron, EpochReport, Metagraph, NeuronInfo, SubnetInfo};
 
 use salon_core::{Hotkey, NetUid, Uid};

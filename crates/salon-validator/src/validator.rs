@@ -445,8 +445,12 @@ impl Validator {
                     }
                 }
             }
-            if let Err(e) = self.maybe_set_weights().await {
-                tracing::warn!("setting weights failed: {e}");
+            match self.maybe_set_weights().await {
+                Err(ValidatorError::Chain(ChainError::NeuronNoValidatorPermit { .. })) => {
+                    tracing::info!("waiting for a validator permit (issued at the next epoch) before setting weights")
+                }
+                Err(e) => tracing::warn!("setting weights failed: {e}"),
+                Ok(_) => {}
             }
         }
     }

@@ -23,6 +23,54 @@ enum ChainCommand {
     Serve(ServeArgs),
     /// Print every subnet's metagraph (or one with --netuid) from a service or a chain directory.
     Info(InfoArgs),
+    /// Create a subnet owned by a wallet's coldkey, with a profile's network settings.
+    CreateSubnet(CreateSubnetArgs),
+    /// Register a wallet's hotkey on a subnet (signed by the hotkey).
+    Register(RegisterArgs),
+    /// Add stake from a wallet's coldkey to its hotkey (the devnet chain's faucet).
+    Stake(StakeArgs),
+}
+
+/// `salon chain create-subnet` flags.
+#[derive(Args, Debug)]
+struct CreateSubnetArgs {
+    /// URL of a chain service, e.g. http://127.0.0.1:9944.
+    #[arg(long)]
+    chain: String,
+    #[command(flatten)]
+    wallet: super::keys_args::WalletFlags,
+    /// Profile whose [network] settings (tempo, rate limit, yuma3, commit-reveal) the subnet takes.
+    #[arg(long, default_value = "salon")]
+    profile: String,
+}
+
+/// `salon chain register` flags.
+#[derive(Args, Debug)]
+struct RegisterArgs {
+    /// URL of a chain service.
+    #[arg(long)]
+    chain: String,
+    #[command(flatten)]
+    wallet: super::keys_args::WalletFlags,
+    /// Subnet to register on.
+    #[arg(long, default_value_t = 1)]
+    netuid: u16,
+}
+
+/// `salon chain stake` flags.
+#[derive(Args, Debug)]
+struct StakeArgs {
+    /// URL of a chain service.
+    #[arg(long)]
+    chain: String,
+    #[command(flatten)]
+    wallet: super::keys_args::WalletFlags,
+    /// Subnet.
+    #[arg(long, default_value_t = 1)]
+    netuid: u16,
+    /// Amount in TAO.
+    #[arg(long)]
+    amount: f64,
 }
 
 /// `salon chain serve` flags.
@@ -61,6 +109,35 @@ pub async fn run(args: ChainArgs) -> anyhow::Result<()> {
     match args.command {
         ChainCommand::Serve(a) => serve(a).await,
         ChainCommand::Info(a) => info(a).await,
+        ChainCommand::CreateSubnet(a) => {
+            let profile = crate::profiles::load(&a.profile)?;
+            let cold = a.wallet.coldkey()?;
+            let chain = RemoteChain::new(&a.chain);
+            let hp = salon_chain::hyperparameters_for(&profile.network);
+            let netuid = chain.create_subnet(&cold, None, hp).await?;
+            println!("created subnet {netuid} owned by {}", cold.ss58());
+            Ok(())
+        }
+        ChainCommand::Register(a) => {
+            let hot = a.wallet.hotkey()?;
+            let cold = a.wallet.wallet().coldkeypub().map_err(|e| usage(e.to_string()))?;
+            let chain = RemoteChain::new(&a.chain);
+            let uid = chain.register(NetUid(a.netuid), &hot, &cold).await?;
+            println!("registered {} on subnet {} as uid {uid}", hot.ss58(), a.netuid);
+            Ok(())
+        }
+        ChainCommand::Stake(a) => {
+            if !(a.amount.is_finite() && a.amount > 0.0) {
+                return Err(usage("--amount must be a positive number of TAO"));
+            }
+            let cold = a.wallet.coldkey()?;
+            let hot = a.wallet.wallet().hotkeypub().map_err(|e| usage(e.to_string()))?;
+            let chain = RemoteChain::new(&a.chain);
+            let rao = (a.amount * 1e9).round() as u64;
+            chain.add_stake(&cold, &salon_core::Hotkey(hot.to_ss58()), NetUid(a.netuid), rao).await?;
+            println!("staked {} TAO to {} on subnet {}", a.amount, hot.to_ss58(), a.netuid);
+            Ok(())
+        }
     }
 }
 

@@ -65,6 +65,7 @@ pub async fn run(args: DevnetArgs) -> anyhow::Result<()> {
         mix,
         base_port: args.base_port,
         progress: !args.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        quiet: args.quiet,
     })
     .await?;
     print!("{}", report.table());

@@ -28,6 +28,16 @@ impl WalletFlags {
         Wallet::new(path, &self.name, &self.hotkey)
     }
 
+    /// The coldkey, unlocked with $SALON_WALLET_PASSWORD or a prompt when encrypted.
+    pub fn coldkey(&self) -> anyhow::Result<Keypair> {
+        self.wallet().unlock_coldkey().map_err(|e| {
+            crate::usage::usage(format!(
+                "cannot load the coldkey of wallet {:?}: {e} (create it with `salon wallet create --wallet.name {}`)",
+                self.name, self.name
+            ))
+        })
+    }
+
     /// The hotkey, with a clear error saying how to create it when missing.
     pub fn hotkey(&self) -> anyhow::Result<Keypair> {
         let w = self.wallet();

@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use manifest::{Manifest, MinerEntry};
 use report::{NeuronRow, Report};
 use salon_chain::local::LocalChain;
-use salon_chain::{AxonInfo, Chain, Hyperparameters};
+use salon_chain::{AxonInfo, Chain};
 use salon_core::{NetUid, Profile};
 use salon_keys::{Keypair, Wallet};
 use salon_miner::admission::ChainAdmission;
@@ -38,8 +38,10 @@ pub struct DevnetPlan {
     pub mix: Option<Vec<(Behaviour, usize)>>,
     /// First miner port (0 = any free port).
     pub base_port: u16,
-    /// Show a progress bar.
+    /// Show a progress bar (on a terminal).
     pub progress: bool,
+    /// Print nothing while running.
+    pub quiet: bool,
 }
 
 /// The default mix: every behaviour, two honest miners.
@@ -96,18 +98,6 @@ async fn bind(count: usize, base_port: u16) -> anyhow::Result<Vec<tokio::net::Tc
     Ok(out)
 }
 
-fn hyperparameters(profile: &Profile) -> Hyperparameters {
-    let n = &profile.network;
-    Hyperparameters {
-        tempo: n.tempo,
-        weights_rate_limit: n.weights_rate_limit,
-        yuma3: n.yuma3,
-        liquid_alpha: n.liquid_alpha,
-        commit_reveal: n.commit_reveal,
-        ..Hyperparameters::default()
-    }
-}
-
 /// Runs the devnet and returns its report.
 pub async fn run(plan: DevnetPlan) -> anyhow::Result<Report> {
     check_dir(&plan.dir)?;
@@ -145,8 +135,7 @@ pub async fn run(plan: DevnetPlan) -> anyhow::Result<Report> {
         Some(m) => NetUid(m.netuid),
         None => {
             chain.set_emission_per_block(plan.profile.network.emission_per_block_rao)?;
-            chain
-                .create_subnet(&owner_cold, None, hyperparameters(&plan.profile))
+            chain.create_subnet(&owner_cold, None, salon_chain::hyperparameters_for(&plan.profile.network))
                 .await?
         }
     };
@@ -259,6 +248,8 @@ pub async fn run(plan: DevnetPlan) -> anyhow::Result<Report> {
         .progress_chars("=> "),
     );
     bar.enable_steady_tick(Duration::from_millis(120));
+    let plain_progress = !plan.progress && !plan.quiet;
+    let mut reported = 0;
     let result: anyhow::Result<()> = async {
         loop {
             let done = chain
@@ -266,6 +257,10 @@ pub async fn run(plan: DevnetPlan) -> anyhow::Result<Report> {
                 .len()
                 .saturating_sub(epochs_before);
             bar.set_position(done as u64);
+            if plain_progress && done > reported {
+                reported = done;
+                eprintln!("epoch {done}/{} done at block {}", plan.epochs, chain.height());
+            }
             bar.set_message(format!(
                 "block {}  validator step {}",
                 chain.height(),
