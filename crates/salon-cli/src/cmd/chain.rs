@@ -120,10 +120,18 @@ pub async fn run(args: ChainArgs) -> anyhow::Result<()> {
         }
         ChainCommand::Register(a) => {
             let hot = a.wallet.hotkey()?;
-            let cold = a.wallet.wallet().coldkeypub().map_err(|e| usage(e.to_string()))?;
+            let cold = a
+                .wallet
+                .wallet()
+                .coldkeypub()
+                .map_err(|e| usage(e.to_string()))?;
             let chain = RemoteChain::new(&a.chain);
             let uid = chain.register(NetUid(a.netuid), &hot, &cold).await?;
-            println!("registered {} on subnet {} as uid {uid}", hot.ss58(), a.netuid);
+            println!(
+                "registered {} on subnet {} as uid {uid}",
+                hot.ss58(),
+                a.netuid
+            );
             Ok(())
         }
         ChainCommand::Stake(a) => {
@@ -131,11 +139,27 @@ pub async fn run(args: ChainArgs) -> anyhow::Result<()> {
                 return Err(usage("--amount must be a positive number of TAO"));
             }
             let cold = a.wallet.coldkey()?;
-            let hot = a.wallet.wallet().hotkeypub().map_err(|e| usage(e.to_string()))?;
+            let hot = a
+                .wallet
+                .wallet()
+                .hotkeypub()
+                .map_err(|e| usage(e.to_string()))?;
             let chain = RemoteChain::new(&a.chain);
             let rao = (a.amount * 1e9).round() as u64;
-            chain.add_stake(&cold, &salon_core::Hotkey(hot.to_ss58()), NetUid(a.netuid), rao).await?;
-            println!("staked {} TAO to {} on subnet {}", a.amount, hot.to_ss58(), a.netuid);
+            chain
+                .add_stake(
+                    &cold,
+                    &salon_core::Hotkey(hot.to_ss58()),
+                    NetUid(a.netuid),
+                    rao,
+                )
+                .await?;
+            println!(
+                "staked {} TAO to {} on subnet {}",
+                a.amount,
+                hot.to_ss58(),
+                a.netuid
+            );
             Ok(())
         }
     }

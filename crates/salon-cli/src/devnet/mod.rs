@@ -135,7 +135,12 @@ pub async fn run(plan: DevnetPlan) -> anyhow::Result<Report> {
         Some(m) => NetUid(m.netuid),
         None => {
             chain.set_emission_per_block(plan.profile.network.emission_per_block_rao)?;
-            chain.create_subnet(&owner_cold, None, salon_chain::hyperparameters_for(&plan.profile.network))
+            chain
+                .create_subnet(
+                    &owner_cold,
+                    None,
+                    salon_chain::hyperparameters_for(&plan.profile.network),
+                )
                 .await?
         }
     };
@@ -259,7 +264,11 @@ pub async fn run(plan: DevnetPlan) -> anyhow::Result<Report> {
             bar.set_position(done as u64);
             if plain_progress && done > reported {
                 reported = done;
-                eprintln!("epoch {done}/{} done at block {}", plan.epochs, chain.height());
+                eprintln!(
+                    "epoch {done}/{} done at block {}",
+                    plan.epochs,
+                    chain.height()
+                );
             }
             bar.set_message(format!(
                 "block {}  validator step {}",
