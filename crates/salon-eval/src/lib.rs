@@ -5,8 +5,11 @@
 
 pub mod aggregate;
 pub mod audio;
+pub mod bittaudio;
+pub mod fad;
 pub mod fingerprint;
 pub mod image;
+pub mod kld;
 pub mod text;
 
 use salon_core::{Request, Response, Task};
