@@ -358,6 +358,11 @@ impl MusicgenConfig {
                 d.activation_function
             ));
         }
+        if self.is_melody() && (self.num_chroma == 0 || self.chroma_length == 0) {
+            return Err(
+                "a melody checkpoint needs num_chroma and chroma_length of at least 1".into(),
+            );
+        }
         let a = &self.audio_encoder;
         if a.audio_channels != 1 {
             return Err("the EnCodec decoder must be mono".into());
