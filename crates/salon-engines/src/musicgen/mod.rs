@@ -1,5 +1,6 @@
 //! MusicGen text-to-music on candle: loads the released checkpoint folders (config.json,
-//! safetensors, tokenizer.json) and generates 32 kHz mono audio, single or batched.
+//! safetensors, tokenizer.json; MusicGen and MusicGen Melody) and generates 32 kHz mono audio,
+//! single or batched; [`BatchingEngine`] batches concurrent requests for a miner.
 //!
 //! ```no_run
 //! # use salon_engines::musicgen::MusicGen;
