@@ -123,10 +123,14 @@ fn check_case(case: &str) {
         g.codes(case),
         "greedy codes differ from transformers ({case})"
     );
+    // Decoding the whole batch at once gives each item its own decoding.
+    let together = m.decode_codes_batch(&codes).unwrap();
     for (i, (c, want)) in codes.iter().zip(g.audio(case)).enumerate() {
         let audio = m.decode_codes(c).unwrap();
         let d = max_abs_diff(&audio, &want);
         assert!(d <= 1e-3, "{case}[{i}]: audio differs by {d}");
+        let d = max_abs_diff(&together[i], &audio);
+        assert!(d < 1e-5, "{case}[{i}]: batched decoding differs by {d}");
     }
 }
 

@@ -138,7 +138,20 @@ impl ConvTranspose {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let k = self.weight.dim(2)?;
         let total = k - self.stride;
-        let y = x.conv_transpose1d(&self.weight, 0, 0, self.stride, 1, 1)?;
+        // candle 0.11's CPU conv_transpose1d mixes up the items of a batch (b > 1 gives wrong
+        // values for all but the first), so items go through one at a time.
+        let y = match x.dim(0)? {
+            1 => x.conv_transpose1d(&self.weight, 0, 0, self.stride, 1, 1)?,
+            b => {
+                let items = (0..b)
+                    .map(|i| {
+                        x.narrow(0, i, 1)?
+                            .conv_transpose1d(&self.weight, 0, 0, self.stride, 1, 1)
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                Tensor::cat(&items, 0)?
+            }
+        };
         let y = y.broadcast_add(&self.bias.reshape((1, (), 1))?)?;
         let right = if self.causal {
             (total as f64 * self.trim_right_ratio).ceil() as usize

@@ -441,18 +441,38 @@ impl MusicGen {
 
     /// Decodes one item's codes (`codes[k][frame]`) to mono samples.
     pub fn decode_codes(&self, codes: &[Vec<u32>]) -> Result<Vec<f32>, MusicGenError> {
-        let frames = codes.first().map_or(0, Vec::len);
-        if frames == 0 {
-            return Ok(Vec::new());
-        }
-        let flat: Vec<u32> = codes.iter().flatten().copied().collect();
-        let t = Tensor::from_vec(flat, (1, codes.len(), frames), &self.device)?;
         Ok(self
-            .codec
-            .decode(&t)?
-            .flatten_all()?
-            .to_dtype(DType::F32)?
-            .to_vec1::<f32>()?)
+            .decode_codes_batch(std::slice::from_ref(&codes.to_vec()))?
+            .remove(0))
+    }
+
+    /// Decodes several items' codes to mono samples; items with the same number of frames go
+    /// through the codec as one batch (one LSTM pass for all of them).
+    pub fn decode_codes_batch(
+        &self,
+        items: &[Vec<Vec<u32>>],
+    ) -> Result<Vec<Vec<f32>>, MusicGenError> {
+        let mut out = vec![Vec::new(); items.len()];
+        let mut by_frames: std::collections::BTreeMap<(usize, usize), Vec<usize>> =
+            Default::default();
+        for (i, codes) in items.iter().enumerate() {
+            let frames = codes.first().map_or(0, Vec::len);
+            if frames > 0 {
+                by_frames.entry((codes.len(), frames)).or_default().push(i);
+            }
+        }
+        for ((books, frames), group) in by_frames {
+            let flat: Vec<u32> = group
+                .iter()
+                .flat_map(|i| items[*i].iter().flatten().copied())
+                .collect();
+            let t = Tensor::from_vec(flat, (group.len(), books, frames), &self.device)?;
+            let audio = self.codec.decode(&t)?.to_dtype(DType::F32)?;
+            for (row, i) in group.into_iter().enumerate() {
+                out[i] = audio.get(row)?.flatten_all()?.to_vec1::<f32>()?;
+            }
+        }
+        Ok(out)
     }
 
     /// Generates a batch of prompts and decodes each to mono samples at [`MusicGen::sample_rate`].
@@ -462,7 +482,7 @@ impl MusicGen {
         params: &GenerationParams,
     ) -> Result<Vec<Vec<f32>>, MusicGenError> {
         let codes = self.generate_codes(prompts, params)?;
-        codes.iter().map(|c| self.decode_codes(c)).collect()
+        self.decode_codes_batch(&codes)
     }
 
     /// Checks a request (prompt length, duration) and turns it into a batch item.
