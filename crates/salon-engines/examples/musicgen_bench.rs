@@ -63,10 +63,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let codes = model.generate_codes(&prompts(b, tokens), &params)?;
         let gen_s = t.elapsed().as_secs_f64();
         let t = Instant::now();
-        let audio: Vec<Vec<f32>> = codes
-            .iter()
-            .map(|c| model.decode_codes(c))
-            .collect::<Result<_, _>>()?;
+        let audio = model.decode_codes_batch(&codes)?;
         let dec_s = t.elapsed().as_secs_f64();
         let samples = audio.first().map_or(0, Vec::len);
         println!(
