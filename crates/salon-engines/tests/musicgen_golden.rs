@@ -584,3 +584,23 @@ fn released_layouts_load_the_same_model() {
         "{err}"
     );
 }
+
+#[test]
+fn devices_are_named_like_the_cli_flag() {
+    use salon_engines::musicgen::{default_dtype, device_by_name};
+    let cpu = device_by_name("cpu").unwrap();
+    assert!(cpu.is_cpu());
+    assert_eq!(
+        default_dtype(&cpu),
+        salon_engines::musicgen::candle_core::DType::F32
+    );
+    assert!(matches!(
+        device_by_name("tpu"),
+        Err(MusicGenError::Device(_))
+    ));
+    // Without the cuda feature (or a GPU) asking for CUDA is an error, not a panic.
+    if !cfg!(feature = "cuda") {
+        assert!(device_by_name("cuda").is_err());
+        assert!(device_by_name("cuda:1").is_err());
+    }
+}

@@ -102,6 +102,9 @@ pub enum MusicGenError {
     /// A reference melody was given to a checkpoint that is not MusicGen Melody.
     #[error("this checkpoint does not take a melody (use a musicgen-melody checkpoint)")]
     MelodyUnsupported,
+    /// The device name is not one this build can use.
+    #[error("{0}")]
+    Device(String),
     /// A batch call got no prompts.
     #[error("no prompts to generate")]
     EmptyBatch,
@@ -148,6 +151,36 @@ pub struct MusicGen {
     max_duration_secs: f32,
     params: GenerationParams,
     dir: PathBuf,
+}
+
+/// The device for a `--device` name: "cpu", "cuda" or "cuda:N" (CUDA needs the `cuda` feature).
+pub fn device_by_name(name: &str) -> Result<Device, MusicGenError> {
+    let ordinal = match name {
+        "cpu" => return Ok(Device::Cpu),
+        "cuda" => 0,
+        other => match other.strip_prefix("cuda:").map(str::parse::<usize>) {
+            Some(Ok(n)) => n,
+            _ => {
+                return Err(MusicGenError::Device(format!(
+                    "unknown device {name:?}: use cpu, cuda or cuda:N"
+                )))
+            }
+        },
+    };
+    Device::new_cuda(ordinal).map_err(|e| {
+        MusicGenError::Device(format!(
+            "cannot open {name}: {e} (GPU builds need salon-engines' cuda feature and a CUDA driver)"
+        ))
+    })
+}
+
+/// The decoder precision to use on `device`: f16 on a GPU, f32 on the CPU.
+pub fn default_dtype(device: &Device) -> DType {
+    if device.is_cpu() {
+        DType::F32
+    } else {
+        DType::F16
+    }
 }
 
 /// The longest clip MusicGen was trained for.
