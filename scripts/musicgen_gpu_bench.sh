@@ -36,7 +36,7 @@ build() {
     PATH="$cu/bin:$PATH" CUDA_HOME="$cu" CUDA_COMPUTE_CAP=90 LIBRARY_PATH="$cu/lib" \
         cargo build --release -p salon-engines --features musicgen,cuda --example musicgen_bench
     mkdir -p target/gpu-bench
-    cp target/release/examples/musicgen_bench target/gpu-bench/musicgen_bench
+    cp "${CARGO_TARGET_DIR:-target}/release/examples/musicgen_bench" target/gpu-bench/musicgen_bench
     strip target/gpu-bench/musicgen_bench || true
     ls -la target/gpu-bench/musicgen_bench
 }
