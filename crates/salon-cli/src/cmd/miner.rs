@@ -91,7 +91,10 @@ pub async fn run(args: MinerArgs) -> anyhow::Result<()> {
         salon_miner::serve::engines_for(&profile, behaviour);
     for (tasks, spec) in engine_overrides(&args.engines)? {
         for t in tasks {
-            engines.insert(t, spec.build(t));
+            engines.insert(
+                t,
+                spec.build(t).map_err(|e| usage(format!("--engine: {e}")))?,
+            );
         }
     }
     let addr = format!("{}:{}", args.ip, args.port);
