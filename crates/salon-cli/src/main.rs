@@ -35,6 +35,10 @@ enum Command {
     Wallet(cmd::wallet::WalletArgs),
     /// Yuma Consensus tools (replay scenarios exactly as subtensor computes them).
     Yuma(cmd::yuma::YumaArgs),
+    /// Frechet Audio Distance between two sets of audio or embeddings (prints JSON).
+    Fad(cmd::fad::FadArgs),
+    /// Score a media file as a validator would (prints each metric and the score as JSON).
+    Score(cmd::score::ScoreArgs),
 }
 
 fn init_logging(verbose: u8) {
@@ -57,6 +61,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Wallet(args) => cmd::wallet::run(args),
         Command::Yuma(args) => cmd::yuma::run(args),
+        Command::Fad(args) => cmd::fad::run(args),
+        Command::Score(args) => cmd::score::run(args),
         command => {
             let rt = match tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -74,7 +80,10 @@ fn main() -> ExitCode {
                     Command::Chain(args) => cmd::chain::run(args).await,
                     Command::Miner(args) => cmd::miner::run(args).await,
                     Command::Validator(args) => cmd::validator::run(args).await,
-                    Command::Wallet(_) | Command::Yuma(_) => unreachable!("handled above"),
+                    Command::Wallet(_)
+                    | Command::Yuma(_)
+                    | Command::Fad(_)
+                    | Command::Score(_) => unreachable!("handled above"),
                 }
             })
         }

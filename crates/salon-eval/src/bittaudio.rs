@@ -193,7 +193,7 @@ pub fn reward(inputs: &RewardInputs, opts: &RewardOptions) -> Reward {
 /// Number of classes of the built-in classifier: 12 major and 12 minor keys.
 pub const BUILTIN_CLASSES: usize = 24;
 /// Softmax temperature over the key correlations.
-const KEY_TEMPERATURE: f64 = 0.1;
+const KEY_TEMPERATURE: f64 = 0.5;
 
 /// The built-in stand-in for a class-probability model: a softmax over the 24 key-profile
 /// correlations of the clip's mean chroma (majors first, tonic C..B).
@@ -244,7 +244,7 @@ pub struct MusicMetrics {
 /// handcrafted frame features for FAD, a key-profile classifier for KLD, tempo and key agreement
 /// with the prompt for CLAP. Build once per reference set; [`BuiltinMusicMetrics::measure`] is
 /// then cheap per clip.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct BuiltinMusicMetrics {
     reference: ReferenceStats,
     mean_classes: Vec<f64>,
@@ -285,9 +285,14 @@ impl BuiltinMusicMetrics {
         }
     }
 
-    /// The reference statistics (for caching).
+    /// The reference statistics.
     pub fn reference(&self) -> &ReferenceStats {
         &self.reference
+    }
+
+    /// Number of reference clips fingerprinted.
+    pub fn reference_clips(&self) -> usize {
+        self.fingerprints.len()
     }
 
     /// Measures `audio` for `prompt`; `paired` is the reference clip for this prompt, the KLD

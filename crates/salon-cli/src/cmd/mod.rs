@@ -2,8 +2,10 @@
 
 pub mod chain;
 pub mod devnet;
+pub mod fad;
 pub mod keys_args;
 pub mod miner;
+pub mod score;
 pub mod validator;
 pub mod wallet;
 pub mod yuma;

@@ -1,0 +1,183 @@
+//! `salon fad` and `salon score music` as a user runs them: JSON on stdout, exit 2 with a clear
+//! line for what this build cannot do.
+
+use salon_core::task::MusicRequest;
+use salon_core::{Audio, Request, Response};
+use salon_engines::builtin::music::Composer;
+use salon_engines::builtin::Fidelity;
+use salon_engines::Engine;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn salon(args: &[&str], cache: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_salon"))
+        .args(args)
+        .env("SALON_CACHE_DIR", cache)
+        .output()
+        .unwrap()
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../salon-eval/tests/fixtures/fad")
+}
+
+#[test]
+fn fad_of_embedding_files_agrees_with_scipy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (fixtures().join("a128.npy"), fixtures().join("b128.npy"));
+    let out = salon(
+        &[
+            "fad",
+            "--embeddings",
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    let got = json(&out)["fad"].as_f64().unwrap();
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixtures().join("expected.json")).unwrap())
+            .unwrap();
+    let want = expected["fad_128"].as_f64().unwrap();
+    assert!(((got - want) / want).abs() < 1e-6, "{got} vs scipy {want}");
+
+    // A missing file is the user's mistake: exit 2 and say which.
+    let out = salon(
+        &["fad", "--embeddings", "nope.npy", b.to_str().unwrap()],
+        tmp.path(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nope.npy"));
+}
+
+#[test]
+fn models_not_in_this_build_say_so_and_exit_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().to_str().unwrap();
+    for model in ["vggish", "clap", "encodec"] {
+        let out = salon(&["fad", d, d, "--model", model], tmp.path());
+        assert_eq!(out.status.code(), Some(2), "{model}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(model) && err.contains("not available"),
+            "{err}"
+        );
+    }
+}
+
+fn compose(prompt: &str, secs: f32, seed: u64) -> Audio {
+    let req = Request::TextToMusic(MusicRequest {
+        prompt: prompt.into(),
+        duration_secs: secs,
+        seed,
+    });
+    match Composer::new(Fidelity(1.0)).generate(&req).unwrap() {
+        Response::Audio { audio } => audio,
+        other => panic!("composer answered {other:?}"),
+    }
+}
+
+fn write_wav(path: &Path, audio: &Audio) {
+    std::fs::write(path, audio.to_wav_bytes().unwrap()).unwrap();
+}
+
+#[test]
+fn builtin_fad_and_music_score_work_end_to_end() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (refs, honest, noise) = (
+        tmp.path().join("ref"),
+        tmp.path().join("honest"),
+        tmp.path().join("noise"),
+    );
+    for d in [&refs, &honest, &noise] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    let prompts = [
+        "relaxing ambient synth pads",
+        "rock song with guitar bass and drums",
+        "folk tune with guitar and flute",
+        "sad strings in E minor",
+    ];
+    for (i, p) in prompts.iter().enumerate() {
+        write_wav(
+            &refs.join(format!("{i}.wav")),
+            &compose(p, 8.0, 100 + i as u64),
+        );
+        write_wav(
+            &honest.join(format!("{i}.wav")),
+            &compose(p, 8.0, 900 + i as u64),
+        );
+        let mut state = 1u32 + i as u32;
+        let hiss: Vec<f32> = (0..8 * 32000)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                0.3 * (state as f32 / u32::MAX as f32 * 2.0 - 1.0)
+            })
+            .collect();
+        write_wav(&noise.join(format!("{i}.wav")), &Audio::mono(hiss, 32000));
+    }
+    let cache = tmp.path().join("cache");
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let first = json(&salon(
+        &["fad", &s(&refs), &s(&honest), "--model", "builtin"],
+        &cache,
+    ));
+    assert_eq!(first["model"], "builtin");
+    assert_eq!(first["reference"]["cached"], false);
+    let again = json(&salon(&["fad", &s(&refs), &s(&honest)], &cache));
+    assert_eq!(
+        again["reference"]["cached"], true,
+        "reference statistics are cached"
+    );
+    assert_eq!(again["fad"], first["fad"]);
+    let to_noise = json(&salon(&["fad", &s(&refs), &s(&noise)], &cache));
+    let (f_honest, f_noise) = (
+        first["fad"].as_f64().unwrap(),
+        to_noise["fad"].as_f64().unwrap(),
+    );
+    assert!(f_honest < f_noise, "honest {f_honest} vs noise {f_noise}");
+
+    let prompt = "sad strings in E minor";
+    let score = |file: &Path, secs: &str| {
+        json(&salon(
+            &[
+                "score",
+                "music",
+                "--prompt",
+                prompt,
+                "--reference",
+                &s(&refs),
+                "--duration",
+                secs,
+                &s(file),
+            ],
+            &cache,
+        ))
+    };
+    let good = score(&honest.join("3.wav"), "8");
+    assert_eq!(good["models"]["fad"], "builtin");
+    for key in ["fad", "kld", "kld_qp", "kld_both", "clap", "score"] {
+        assert!(good[key].is_number(), "{key} missing in {good}");
+    }
+    let g = good["score"].as_f64().unwrap();
+    assert!(g > 0.3, "{good}");
+    let copy = score(&refs.join("3.wav"), "8");
+    assert_eq!(copy["score"], 0.0, "{copy}");
+    assert_eq!(copy["duplicate"], true);
+    let hiss = score(&noise.join("3.wav"), "8");
+    assert!(hiss["score"].as_f64().unwrap() < g, "{hiss}");
+    let short = score(&honest.join("3.wav"), "15");
+    assert_eq!(short["score"], 0.0, "8 s for 15 s asked: {short}");
+}
