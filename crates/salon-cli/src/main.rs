@@ -39,6 +39,8 @@ enum Command {
     Fad(cmd::fad::FadArgs),
     /// Score a media file as a validator would (prints each metric and the score as JSON).
     Score(cmd::score::ScoreArgs),
+    /// Generate media with a model engine (`salon generate music "PROMPT" --model PATH`).
+    Generate(cmd::generate::GenerateArgs),
 }
 
 fn init_logging(verbose: u8) {
@@ -63,6 +65,7 @@ fn main() -> ExitCode {
         Command::Yuma(args) => cmd::yuma::run(args),
         Command::Fad(args) => cmd::fad::run(args),
         Command::Score(args) => cmd::score::run(args),
+        Command::Generate(args) => cmd::generate::run(args),
         command => {
             let rt = match tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -82,8 +85,11 @@ fn main() -> ExitCode {
                     Command::Validator(args) => cmd::validator::run(args).await,
                     Command::Wallet(_)
                     | Command::Yuma(_)
+                    | Command::Generate(_)
                     | Command::Fad(_)
-                    | Command::Score(_) => unreachable!("handled above"),
+                    | Command::Score(_) => {
+                        unreachable!("handled above")
+                    }
                 }
             })
         }

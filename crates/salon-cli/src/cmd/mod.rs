@@ -3,6 +3,7 @@
 pub mod chain;
 pub mod devnet;
 pub mod fad;
+pub mod generate;
 pub mod keys_args;
 pub mod miner;
 pub mod score;
