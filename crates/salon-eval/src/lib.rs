@@ -10,6 +10,7 @@ pub mod fad;
 pub mod fingerprint;
 pub mod image;
 pub mod kld;
+pub mod models;
 pub mod text;
 
 use salon_core::{Request, Response, Task};

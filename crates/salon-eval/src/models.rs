@@ -1,0 +1,35 @@
+//! Embedding models for the audio metrics. The VGGish log-mel frontend is plain Rust and always
+//! built; the networks run on candle behind the `models` feature.
+
+#[cfg(feature = "models")]
+pub mod vggish;
+pub mod vggish_input;
+
+/// Why a model could not be loaded or run.
+#[cfg(feature = "models")]
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    /// candle failed (missing tensor, wrong shape, device error).
+    #[error("{context}: {source}")]
+    Candle {
+        /// What was being done.
+        context: String,
+        /// The underlying error.
+        source: candle_core::Error,
+    },
+}
+
+#[cfg(feature = "models")]
+pub(crate) trait CandleContext<T> {
+    fn context(self, what: &str) -> Result<T, ModelError>;
+}
+
+#[cfg(feature = "models")]
+impl<T> CandleContext<T> for candle_core::Result<T> {
+    fn context(self, what: &str) -> Result<T, ModelError> {
+        self.map_err(|source| ModelError::Candle {
+            context: what.to_string(),
+            source,
+        })
+    }
+}
