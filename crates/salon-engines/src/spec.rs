@@ -2,8 +2,8 @@
 //! `builtin:fidelity=0.5`, later `musicgen:PATH`, `remote:http://host:port`), parsed and built.
 
 use crate::builtin::{
-    detector::Detector, embedding::Embedder, image::Painter, music::Composer, speech::FormantSpeaker,
-    text::MarkovWriter, voice_clone::VoiceCloner, Fidelity,
+    detector::Detector, embedding::Embedder, image::Painter, music::Composer,
+    speech::FormantSpeaker, text::MarkovWriter, voice_clone::VoiceCloner, Fidelity,
 };
 use crate::{Engine, EngineError};
 use salon_core::Task;
@@ -108,7 +108,9 @@ pub fn builtin(task: Task, fidelity: Fidelity) -> Arc<dyn Engine> {
         Task::TextToMusic => Arc::new(Composer::new(fidelity)),
         Task::TextToSpeech => Arc::new(FormantSpeaker::new(fidelity)),
         Task::VoiceClone => Arc::new(VoiceCloner::new(fidelity)),
-        Task::TextToImage | Task::ImageToImage | Task::Inpaint | Task::Upscale => Arc::new(Painter::new(fidelity)),
+        Task::TextToImage | Task::ImageToImage | Task::Inpaint | Task::Upscale => {
+            Arc::new(Painter::new(fidelity))
+        }
         Task::ImageEmbedding => Arc::new(Embedder::new(fidelity)),
         Task::ImageDetection => Arc::new(Detector::new(fidelity)),
         Task::TextGeneration => Arc::new(MarkovWriter::new(fidelity)),
@@ -121,18 +123,41 @@ mod tests {
 
     #[test]
     fn specs_parse_or_explain() {
-        assert_eq!(EngineSpec::parse("builtin").unwrap(), EngineSpec::Builtin { fidelity: 1.0 });
-        assert_eq!(EngineSpec::parse("builtin:fidelity=0.5").unwrap(), EngineSpec::Builtin { fidelity: 0.5 });
-        assert!(EngineSpec::parse("builtin:fidelity=2").unwrap_err().to_string().contains("[0, 1]"));
+        assert_eq!(
+            EngineSpec::parse("builtin").unwrap(),
+            EngineSpec::Builtin { fidelity: 1.0 }
+        );
+        assert_eq!(
+            EngineSpec::parse("builtin:fidelity=0.5").unwrap(),
+            EngineSpec::Builtin { fidelity: 0.5 }
+        );
+        assert!(EngineSpec::parse("builtin:fidelity=2")
+            .unwrap_err()
+            .to_string()
+            .contains("[0, 1]"));
         assert_eq!(
             EngineSpec::parse("musicgen:/m,device=cuda").unwrap(),
-            EngineSpec::MusicGen { model: "/m".into(), device: "cuda".into() }
+            EngineSpec::MusicGen {
+                model: "/m".into(),
+                device: "cuda".into()
+            }
         );
-        assert!(EngineSpec::parse("musicgen:").unwrap_err().to_string().contains("checkpoint"));
-        assert!(EngineSpec::parse("remote:http://x").unwrap_err().to_string().contains("not available"));
-        let missing = EngineSpec::parse("musicgen:/nonexistent/dir").unwrap().build(Task::TextToMusic);
+        assert!(EngineSpec::parse("musicgen:")
+            .unwrap_err()
+            .to_string()
+            .contains("checkpoint"));
+        assert!(EngineSpec::parse("remote:http://x")
+            .unwrap_err()
+            .to_string()
+            .contains("not available"));
+        let missing = EngineSpec::parse("musicgen:/nonexistent/dir")
+            .unwrap()
+            .build(Task::TextToMusic);
         assert!(missing.is_err());
-        assert!(EngineSpec::parse("magic").unwrap_err().to_string().contains("unknown engine spec"));
+        assert!(EngineSpec::parse("magic")
+            .unwrap_err()
+            .to_string()
+            .contains("unknown engine spec"));
     }
 
     #[test]

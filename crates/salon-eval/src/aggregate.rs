@@ -214,7 +214,7 @@ mod tests {
             "bias-corrected: one 1.0 is worth 1.0"
         );
         a.observe(kind, 0.0, 1);
-        assert!((a.value(kind) - 0.5 / 0.75).abs() < 1e-12);
+        assert!((a.value(kind) - 0.25 / 0.75).abs() < 1e-12);
         a.punish();
         assert_eq!(a.value(kind), 0.0);
     }

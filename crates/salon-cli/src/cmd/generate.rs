@@ -79,7 +79,7 @@ fn music(a: MusicArgs) -> anyhow::Result<()> {
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> "),
     );
-    let params = model.params().clone();
+    let params = *model.params();
     let codes = model
         .generate_codes_with_progress(
             std::slice::from_ref(&prompt),
