@@ -9,13 +9,12 @@ fn salon() -> Command {
     Command::new(env!("CARGO_BIN_EXE_salon"))
 }
 
-fn run_devnet(dir: &Path, json: &Path, extra: &[&str]) -> Value {
+fn run_devnet(dir: &Path, json: &Path, epochs: &str) -> Value {
     let out = salon()
-        .args(["devnet", "--epochs", "3", "--quiet", "--dir"])
+        .args(["devnet", "--epochs", epochs, "--quiet", "--dir"])
         .arg(dir)
         .arg("--json")
         .arg(json)
-        .args(extra)
         .output()
         .expect("run salon");
     assert!(
@@ -46,7 +45,7 @@ fn miners(report: &Value) -> Vec<(String, f64)> {
 fn default_devnet_rewards_honest_work_and_resumes() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("report.json");
-    let report = run_devnet(&dir.path().join("net"), &json, &[]);
+    let report = run_devnet(&dir.path().join("net"), &json, "3");
     assert_eq!(report["profile"], "salon");
     assert_eq!(report["epochs"], 3);
     let first_block = report["block"].as_u64().unwrap();
@@ -94,7 +93,7 @@ fn default_devnet_rewards_honest_work_and_resumes() {
 
     // A second run on the same directory resumes: height continues, registrations kept.
     let json2 = dir.path().join("report2.json");
-    let again = run_devnet(&dir.path().join("net"), &json2, &["--epochs", "1"]);
+    let again = run_devnet(&dir.path().join("net"), &json2, "1");
     assert!(again["block"].as_u64().unwrap() > first_block);
     let hotkeys = |r: &Value| {
         let mut v: Vec<String> = r["neurons"]
