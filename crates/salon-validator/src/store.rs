@@ -303,7 +303,7 @@ mod tests {
                 .unwrap()
                 .unwrap()
                 .value(kind),
-            0.5
+            1.0
         );
         assert_eq!(s.penalty("cheat", 9).unwrap().as_deref(), Some("replayed"));
         assert_eq!(s.penalty("cheat", 10).unwrap(), None);
