@@ -57,6 +57,11 @@ fn init_logging(verbose: u8) {
         .init();
 }
 
+// The axon's request path allocates many small buffers; mimalloc serves them about 12% faster
+// than glibc's allocator in bench/axon_throughput.sh.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);

@@ -131,11 +131,30 @@ impl Keypair {
 
 /// Verifies an sr25519 signature made with the "substrate" context.
 pub fn verify(public: &PublicKey, message: &[u8], signature: &[u8]) -> Result<(), KeyError> {
-    let sig = Signature::from_bytes(signature).map_err(|e| KeyError::Signature(e.to_string()))?;
-    let pk = schnorrkel::PublicKey::from_bytes(&public.0)
-        .map_err(|e| KeyError::Invalid(e.to_string()))?;
-    pk.verify_simple(SIGNING_CONTEXT, message, &sig)
-        .map_err(|e| KeyError::Signature(e.to_string()))
+    Verifier::new(public)?.verify(message, signature)
+}
+
+/// A public key decoded once (its curve point decompressed), for checking many signatures from
+/// the same signer without paying for the decoding each time.
+#[derive(Clone, Debug)]
+pub struct Verifier(schnorrkel::PublicKey);
+
+impl Verifier {
+    /// Decodes `public`; fails when the bytes are not a valid Ristretto point.
+    pub fn new(public: &PublicKey) -> Result<Self, KeyError> {
+        schnorrkel::PublicKey::from_bytes(&public.0)
+            .map(Self)
+            .map_err(|e| KeyError::Invalid(e.to_string()))
+    }
+
+    /// Verifies an sr25519 signature made with the "substrate" context.
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), KeyError> {
+        let sig =
+            Signature::from_bytes(signature).map_err(|e| KeyError::Signature(e.to_string()))?;
+        self.0
+            .verify_simple(SIGNING_CONTEXT, message, &sig)
+            .map_err(|e| KeyError::Signature(e.to_string()))
+    }
 }
 
 #[cfg(test)]

@@ -23,5 +23,5 @@ pub mod password;
 pub mod ss58;
 pub mod wallet;
 
-pub use keypair::{verify, KeyError, Keypair, PublicKey};
+pub use keypair::{verify, KeyError, Keypair, PublicKey, Verifier};
 pub use wallet::{default_wallet_path, list_wallets, KeySource, Wallet, WalletError};

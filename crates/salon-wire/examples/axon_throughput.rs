@@ -13,6 +13,10 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+// The same allocator as the `salon` binary, so the axon measured is the axon users run.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct Echo {
     #[serde(default)]

@@ -10,7 +10,6 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use salon_keys::{verify, PublicKey};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -160,8 +159,7 @@ fn verify_synapse(st: &AxonState, ex: &Exchange) -> Result<Caller, String> {
         .hotkey
         .clone()
         .ok_or("Missing dendrite hotkey (bt_header_dendrite_hotkey)")?;
-    let public = PublicKey::from_ss58(&hotkey)
-        .map_err(|e| format!("Invalid ss58 address {hotkey:?}: {e}"))?;
+    let verifier = st.keys.get(&hotkey)?;
     let nonce = d.nonce.ok_or("Missing Nonce")?;
     let uuid = py_opt(&d.uuid);
     let key = format!("{hotkey}:{uuid}");
@@ -178,7 +176,8 @@ fn verify_synapse(st: &AxonState, ex: &Exchange) -> Result<Caller, String> {
     let body_hash = py_opt(&ex.headers.computed_body_hash);
     let message = request_message(nonce, &hotkey, &st.hotkey, &uuid, &body_hash);
     let sig = parse_signature_hex(&sig_text)?;
-    verify(&public, message.as_bytes(), &sig)
+    verifier
+        .verify(message.as_bytes(), &sig)
         .map_err(|_| format!("Signature mismatch with {message} and {sig_text}"))?;
     st.nonces
         .check_and_record(&key, nonce, timeout, now)

@@ -15,6 +15,7 @@
 
 mod admission;
 mod exchange;
+mod key_cache;
 mod layers;
 mod priority;
 mod route;
@@ -31,6 +32,7 @@ use crate::synapse::Synapse;
 use axum::extract::Request;
 use axum::routing::on;
 use axum::Router;
+use key_cache::KeyCache;
 use salon_keys::Keypair;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -52,6 +54,7 @@ pub struct AxonState {
     seen: SeenNonces,
     body_limit: usize,
     auth: AuthScheme,
+    keys: KeyCache,
 }
 
 /// The Synapse SDK's built-in ping synapse (`POST /Synapse`), which every SDK axon answers.
@@ -178,6 +181,7 @@ impl AxonBuilder {
             seen: SeenNonces::new(btauth::MAX_AGE, btauth::FORWARD_SKEW, 100_000),
             body_limit: self.body_limit,
             auth: self.auth,
+            keys: KeyCache::new(65_536),
         });
         let app = self
             .router
