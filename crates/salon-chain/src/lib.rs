@@ -7,6 +7,7 @@
 pub mod commit;
 pub mod error;
 pub mod extrinsic;
+pub mod fixed;
 pub mod hyperparams;
 pub mod local;
 mod production;
@@ -18,6 +19,7 @@ pub mod types;
 mod weights;
 
 pub use error::ChainError;
+pub use fixed::FixedChain;
 pub use local::LocalChain;
 pub use remote::RemoteChain;
 pub use salon_yuma::Hyperparameters;
