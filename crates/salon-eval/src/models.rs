@@ -2,6 +2,9 @@
 //! built; the networks run on candle behind the `models` feature.
 
 #[cfg(feature = "models")]
+pub mod passt;
+pub mod passt_input;
+#[cfg(feature = "models")]
 pub mod vggish;
 pub mod vggish_input;
 

@@ -1,0 +1,226 @@
+//! PaSST against hear21passt 0.0.26 (scripts/passt_golden.py): the eval-mode mel frontend on 1 s,
+//! and a tiny random PaSST (weights regenerated from the same SplitMix64 hash) on audiocraft's
+//! segments of a 12.5 s clip (10 s + an unpadded 2.5 s) and a 10.09 s clip (the tail dropped);
+//! plus loading from a safetensors file with the released names.
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use salon_eval::fad::npy;
+use salon_eval::models::passt::{Passt, PasstConfig};
+use salon_eval::models::passt_input::{self, MEL_BINS};
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/passt")
+}
+
+fn splitmix_uniform(seed: u64, k: u64) -> f64 {
+    let mut z = seed.wrapping_add((k + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    (z >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+fn fill(n: usize, seed: u64, half: f64) -> Vec<f32> {
+    (0..n as u64)
+        .map(|k| ((2.0 * splitmix_uniform(seed, k) - 1.0) * half) as f32)
+        .collect()
+}
+
+/// The script's clip: hash noise at 0.3 plus a 440 Hz tone at 0.2.
+fn clip(seed: u64, samples: usize) -> Vec<f32> {
+    (0..samples)
+        .map(|i| {
+            let t = i as f64 / 32_000.0;
+            let noise = (2.0 * splitmix_uniform(seed, i as u64) - 1.0) * 0.3;
+            (noise + 0.2 * (2.0 * std::f64::consts::PI * 440.0 * t).sin()) as f32
+        })
+        .collect()
+}
+
+fn meta() -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(fixtures().join("meta.json")).unwrap()).unwrap()
+}
+
+fn config() -> PasstConfig {
+    serde_json::from_value(meta()["config"].clone()).unwrap()
+}
+
+/// The hash-generated weights of the script, by name.
+fn weights(device: &Device) -> HashMap<String, Tensor> {
+    let meta = meta();
+    let base = meta["weights"]["seed_base"].as_u64().unwrap();
+    let mut tensors = HashMap::new();
+    for (i, t) in meta["tensors"].as_array().unwrap().iter().enumerate() {
+        let name = t[0].as_str().unwrap();
+        let shape: Vec<usize> = t[1]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap() as usize)
+            .collect();
+        let n: usize = shape.iter().product();
+        let half = if shape.len() >= 2 {
+            (6.0 / (n / shape[0]) as f64).sqrt()
+        } else if name.ends_with("weight") {
+            1.0
+        } else {
+            0.1
+        };
+        let values = fill(n, base + i as u64, half);
+        tensors.insert(
+            name.to_string(),
+            Tensor::from_vec(values, shape, device).unwrap(),
+        );
+    }
+    tensors
+}
+
+fn model(device: &Device) -> Passt {
+    let vb = VarBuilder::from_tensors(weights(device), DType::F32, device);
+    Passt::new(vb, &config()).unwrap()
+}
+
+/// The two clips of the script, by their meta entries.
+fn clips() -> Vec<Vec<f32>> {
+    meta()["clips"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            clip(
+                c["seed"].as_u64().unwrap(),
+                c["samples"].as_u64().unwrap() as usize,
+            )
+        })
+        .collect()
+}
+
+fn want_logits() -> Vec<Vec<f32>> {
+    let l = npy::read_embeddings(&fixtures().join("logits.npy")).unwrap();
+    assert_eq!((l.rows, l.dim), (3, 527));
+    l.data
+        .chunks(l.dim)
+        .map(|r| r.iter().map(|&v| v as f32).collect())
+        .collect()
+}
+
+fn worst(a: &[Vec<f32>], b: &[Vec<f32>]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .flatten()
+        .zip(b.iter().flatten())
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+fn softmax(l: &[f32]) -> Vec<f32> {
+    let m = l.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+    let e: Vec<f64> = l.iter().map(|&v| ((v - m) as f64).exp()).collect();
+    let s: f64 = e.iter().sum();
+    e.iter().map(|v| (v / s) as f32).collect()
+}
+
+#[test]
+fn frontend_matches_hear21passt() {
+    let want = npy::read_embeddings(&fixtures().join("mel_1s.npy")).unwrap();
+    assert_eq!((want.rows, want.dim), (MEL_BINS, 100));
+    let got = passt_input::log_mel(&clip(11, 32_000)).unwrap();
+    assert_eq!(got.frames, 100);
+    let worst = want
+        .data
+        .iter()
+        .zip(&got.data)
+        .map(|(w, g)| (w - *g as f64).abs())
+        .fold(0.0, f64::max);
+    assert!(worst < 1e-4, "log-mel differs by {worst}");
+}
+
+#[test]
+fn network_matches_hear21passt_on_audiocraft_segments() {
+    let device = Device::Cpu;
+    let model = model(&device);
+    let clips = clips();
+    let want = want_logits();
+    let scale = want.iter().flatten().fold(0.0f32, |m, v| m.max(v.abs()));
+
+    // Logits of every segment: clip A's 10 s and 2.5 s pieces, clip B's 10 s piece.
+    let mels: Vec<_> = clips
+        .iter()
+        .flat_map(|c| passt_input::segments(c))
+        .map(|s| passt_input::log_mel(s).unwrap())
+        .collect();
+    assert_eq!(
+        mels.iter().map(|m| m.frames).collect::<Vec<_>>(),
+        vec![1000, 250, 1000]
+    );
+    let got = model.logits(&mels).unwrap();
+    let w = worst(&got, &want);
+    assert!(w < 1e-4 * scale, "logits differ by {w} (scale {scale})");
+
+    // Probabilities per segment, both clips in one batch, and each clip alone.
+    let refs: Vec<&[f32]> = clips.iter().map(Vec::as_slice).collect();
+    let per_segment = model.segment_probabilities_batch(&refs).unwrap();
+    assert_eq!(
+        per_segment.iter().map(Vec::len).collect::<Vec<_>>(),
+        vec![2, 1]
+    );
+    let want_probs: Vec<Vec<f32>> = want.iter().map(|l| softmax(l)).collect();
+    let flat: Vec<Vec<f32>> = per_segment.iter().flatten().cloned().collect();
+    let w = worst(&flat, &want_probs);
+    assert!(w < 1e-6, "probabilities differ by {w}");
+
+    let means = model.probabilities_batch(&refs).unwrap();
+    let want_a: Vec<f32> = (0..527)
+        .map(|k| (want_probs[0][k] + want_probs[1][k]) / 2.0)
+        .collect();
+    let w = worst(&means, &[want_a.clone(), want_probs[2].clone()]);
+    assert!(w < 1e-6, "mean probabilities differ by {w}");
+    assert!((means[0].iter().sum::<f32>() - 1.0).abs() < 1e-4);
+
+    let alone = model.probabilities(&clips[0]).unwrap();
+    assert!(worst(&[alone], &[means[0].clone()]) < 1e-6);
+    assert_eq!(
+        model.segment_probabilities(&clips[1]).unwrap().len(),
+        1,
+        "the 0.09 s tail must be dropped"
+    );
+}
+
+#[test]
+fn refuses_clips_without_a_segment_and_inputs_longer_than_the_embedding() {
+    let device = Device::Cpu;
+    let model = model(&device);
+    let err = model.probabilities(&[0.1; 4_800]).unwrap_err().to_string();
+    assert!(err.contains("0.15 s"), "{err}");
+    // 11 s in one piece: 1100 frames, 109 patch columns, more than the 99 of the embedding.
+    let mel = passt_input::log_mel(&clip(5, 352_000)).unwrap();
+    let err = model.logits(&[mel]).unwrap_err().to_string();
+    assert!(err.contains("10 s segments"), "{err}");
+}
+
+#[test]
+fn loads_safetensors_with_the_released_names_and_names_a_missing_tensor() {
+    let device = Device::Cpu;
+    let dir = std::env::temp_dir().join(format!("passt-golden-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut tensors = weights(&device);
+    let full = dir.join("passt.safetensors");
+    candle_core::safetensors::save(&tensors, &full).unwrap();
+    let loaded = Passt::load_with_config(&full, &config(), DType::F32, &device).unwrap();
+    let mel = passt_input::log_mel(&clip(11, 32_000)).unwrap();
+    let a = loaded.logits(std::slice::from_ref(&mel)).unwrap();
+    let b = model(&device).logits(&[mel]).unwrap();
+    assert_eq!(a, b);
+
+    tensors.remove("blocks.1.mlp.fc2.weight");
+    let partial = dir.join("partial.safetensors");
+    candle_core::safetensors::save(&tensors, &partial).unwrap();
+    let err = Passt::load_with_config(&partial, &config(), DType::F32, &device)
+        .unwrap_err()
+        .to_string();
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(err.contains("blocks.1.mlp.fc2.weight"), "{err}");
+}
