@@ -2,6 +2,13 @@
 //! built; the networks run on candle behind the `models` feature.
 
 #[cfg(feature = "models")]
+pub mod clap;
+#[cfg(feature = "models")]
+pub mod clap_audio;
+pub mod clap_input;
+#[cfg(feature = "models")]
+pub mod clap_text;
+#[cfg(feature = "models")]
 pub mod passt;
 pub mod passt_input;
 #[cfg(feature = "models")]
