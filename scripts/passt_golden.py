@@ -8,7 +8,8 @@ on audiocraft's PasstKLDivergenceMetric segmentation (10 s pieces, no padding, p
 
 Weights are random but not stored: every tensor is filled from a counter-based SplitMix64 hash
 (seed per tensor in sorted-name order, scaled uniform), which the Rust test regenerates bit for bit.
-Inputs come from the same hash. Only log-mels, logits and the tensor list are committed.
+Inputs come from the same hash. Only log-mels, logits, one KLD (BittAudio's use of audiocraft's
+metric on a 12.5 s / 13 s pair) and the tensor list are committed.
 
 Setup: pip install --no-deps hear21passt==0.0.26 into a venv with torch and numpy;
 pip install --no-deps --target /tmp/passt-pydeps torchaudio==2.11.0 (only its pure-Python
@@ -51,7 +52,7 @@ OUT = os.path.join(os.path.dirname(__file__), "..", "crates", "salon-eval", "tes
 CONFIG = {"embed_dim": 32, "depth": 2, "num_heads": 4, "mlp_ratio": 4, "num_classes": 527,
           "mel_bins": 128, "input_frames": 998, "patch_size": 16, "stride": 10}
 SEED_BASE = 2000
-MEL_SEED, CLIP_A_SEED, CLIP_B_SEED = 11, 12, 13
+MEL_SEED, CLIP_A_SEED, CLIP_B_SEED, CLIP_REF_SEED = 11, 12, 13, 14
 SR = 32000
 MAX_SAMPLES = 10 * SR  # audiocraft: max_duration 10 s
 MIN_SAMPLES = int(0.15 * SR)  # audiocraft: min_duration 0.15 s
@@ -84,16 +85,32 @@ def half_width(name, shape):
     return 1.0 if name.endswith("weight") else 0.1
 
 
-def clip(seed, samples):
-    """Hash noise at 0.3 plus a 440 Hz tone at 0.2, float32."""
+def clip(seed, samples, noise=0.3, hz=440.0, amplitude=0.2):
+    """Hash noise of half width `noise` plus a tone, float32."""
     t = np.arange(samples, dtype=np.float64) / SR
-    x = (2.0 * splitmix_uniform(seed, samples) - 1.0) * 0.3 + 0.2 * np.sin(2.0 * np.pi * 440.0 * t)
+    x = (2.0 * splitmix_uniform(seed, samples) - 1.0) * noise + amplitude * np.sin(2.0 * np.pi * hz * t)
     return x.astype(np.float32)
 
 
 def segments(wav):
     """audiocraft PasstKLDivergenceMetric._process_audio: torch.split at 10 s, keep > 0.15 s."""
     return [s for s in torch.split(torch.from_numpy(wav), MAX_SAMPLES, dim=-1) if s.size(-1) > MIN_SAMPLES]
+
+
+def kl_divergence(pred_probs, target_probs, epsilon=1e-6):
+    """audiocraft.metrics.kld.kl_divergence (audiocraft is not installed; this is its body)."""
+    return torch.nn.functional.kl_div((pred_probs + epsilon).log(), target_probs, reduction="none").sum(-1)
+
+
+def audiocraft_kld(model, generated, reference):
+    """BittAudio's calculate_kld through audiocraft's PasstKLDivergenceMetric: both clips cut to the
+    shorter, per-segment softmax rows stacked, KL averaged over the segment pairs."""
+    n = min(len(generated), len(reference))
+    p = torch.stack([torch.softmax(model(s[None]), -1)[0] for s in segments(generated[:n])]).double()
+    q = torch.stack([torch.softmax(model(s[None]), -1)[0] for s in segments(reference[:n])]).double()
+    pq = kl_divergence(p, q).sum().item() / p.shape[0]
+    qp = kl_divergence(q, p).sum().item() / p.shape[0]
+    return {"kld": pq, "kld_qp": qp, "kld_both": pq + qp, "segments": int(p.shape[0])}
 
 
 def main():
@@ -126,6 +143,12 @@ def main():
                 rows.append(model(s[None]).numpy()[0])
             meta_clips.append({"seed": seed, "samples": samples, "segments": [int(s.numel()) for s in pieces]})
         logits = np.stack(rows).astype(np.float32)
+        # KLD of clip A (generated, 12.5 s) against a 13 s reference (quiet noise, loud 3 kHz
+        # tone): 2 segment pairs.
+        ref = {"seed": CLIP_REF_SEED, "samples": 416000, "noise": 0.01, "hz": 3000.0, "amplitude": 0.5}
+        kld = audiocraft_kld(model, clip(CLIP_A_SEED, 400000),
+                             clip(ref["seed"], ref["samples"], ref["noise"], ref["hz"], ref["amplitude"]))
+        kld.update({"generated_seed": CLIP_A_SEED, "generated_samples": 400000, "reference": ref})
 
     np.save(os.path.join(OUT, "mel_1s.npy"), mel_short.astype(np.float32))
     np.save(os.path.join(OUT, "logits.npy"), logits)
@@ -136,6 +159,7 @@ def main():
         "clip": {"noise_half_width": 0.3, "tone_hz": 440.0, "tone_amplitude": 0.2, "sample_rate": SR},
         "mel_clip": {"seed": MEL_SEED, "samples": SR},
         "clips": meta_clips,
+        "kld": kld,
         "weights": {"seed_base": SEED_BASE, "order": "state_dict names sorted",
                     "half_width": "rank>=2: sqrt(6/(numel/shape[0])); rank 1: 1.0 if weight else 0.1"},
         "tensors": [[n, list(t.shape)] for n, t in sorted(state.items())],
@@ -143,6 +167,7 @@ def main():
     with open(os.path.join(OUT, "meta.json"), "w") as f:
         json.dump(meta, f, indent=1)
     probs = torch.softmax(torch.from_numpy(logits), -1)
+    print("kld", kld)
     print("mel", mel_short.shape, "logits", logits.shape, "max |logit|", float(np.abs(logits).max()),
           "max prob", float(probs.max()))
 

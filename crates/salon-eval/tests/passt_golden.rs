@@ -1,11 +1,13 @@
 //! PaSST against hear21passt 0.0.26 (scripts/passt_golden.py): the eval-mode mel frontend on 1 s,
 //! and a tiny random PaSST (weights regenerated from the same SplitMix64 hash) on audiocraft's
 //! segments of a 12.5 s clip (10 s + an unpadded 2.5 s) and a 10.09 s clip (the tail dropped);
-//! plus loading from a safetensors file with the released names.
+//! BittAudio's KLD (audiocraft's metric) of a 12.5 s clip against a 13 s reference; plus loading
+//! from a safetensors file with the released names.
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use salon_eval::fad::npy;
+use salon_eval::kld::mean_kld;
 use salon_eval::models::passt::{Passt, PasstConfig};
 use salon_eval::models::passt_input::{self, MEL_BINS};
 use std::collections::HashMap;
@@ -29,15 +31,20 @@ fn fill(n: usize, seed: u64, half: f64) -> Vec<f32> {
         .collect()
 }
 
-/// The script's clip: hash noise at 0.3 plus a 440 Hz tone at 0.2.
-fn clip(seed: u64, samples: usize) -> Vec<f32> {
+/// The script's clip: hash noise of half width `noise` plus a tone.
+fn tone_clip(seed: u64, samples: usize, noise: f64, hz: f64, amplitude: f64) -> Vec<f32> {
     (0..samples)
         .map(|i| {
             let t = i as f64 / 32_000.0;
-            let noise = (2.0 * splitmix_uniform(seed, i as u64) - 1.0) * 0.3;
-            (noise + 0.2 * (2.0 * std::f64::consts::PI * 440.0 * t).sin()) as f32
+            let n = (2.0 * splitmix_uniform(seed, i as u64) - 1.0) * noise;
+            (n + amplitude * (2.0 * std::f64::consts::PI * hz * t).sin()) as f32
         })
         .collect()
+}
+
+/// The script's default clip: noise at 0.3 plus 440 Hz at 0.2.
+fn clip(seed: u64, samples: usize) -> Vec<f32> {
+    tone_clip(seed, samples, 0.3, 440.0, 0.2)
 }
 
 fn meta() -> serde_json::Value {
@@ -187,6 +194,52 @@ fn network_matches_hear21passt_on_audiocraft_segments() {
         1,
         "the 0.09 s tail must be dropped"
     );
+}
+
+#[test]
+fn kld_matches_audiocraft_as_bittaudio_calls_it() {
+    let device = Device::Cpu;
+    let model = model(&device);
+    let meta = meta();
+    let want = &meta["kld"];
+    let r = &want["reference"];
+    let generated = clip(
+        want["generated_seed"].as_u64().unwrap(),
+        want["generated_samples"].as_u64().unwrap() as usize,
+    );
+    let reference = tone_clip(
+        r["seed"].as_u64().unwrap(),
+        r["samples"].as_u64().unwrap() as usize,
+        r["noise"].as_f64().unwrap(),
+        r["hz"].as_f64().unwrap(),
+        r["amplitude"].as_f64().unwrap(),
+    );
+    let pairs = model.kld_pairs(&generated, &reference).unwrap();
+    assert_eq!(pairs.len(), want["segments"].as_u64().unwrap() as usize);
+    let got = mean_kld(pairs.iter().map(|(p, t)| (p.as_slice(), t.as_slice()))).unwrap();
+    for (name, value) in [
+        ("kld", got.kld),
+        ("kld_qp", got.kld_qp),
+        ("kld_both", got.kld_both),
+    ] {
+        let w = want[name].as_f64().unwrap();
+        assert!(
+            (value - w).abs() < 1e-4 * w.abs().max(1.0),
+            "{name}: {value} vs audiocraft's {w}"
+        );
+    }
+    // The same pair inside a batch with another gives the same rows.
+    let batch = model
+        .kld_pairs_batch(&[(&reference, &generated), (&generated, &reference)])
+        .unwrap();
+    assert_eq!(batch[1].len(), pairs.len());
+    let w = batch[1]
+        .iter()
+        .zip(&pairs)
+        .flat_map(|((a, b), (c, d))| a.iter().zip(c).chain(b.iter().zip(d)))
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max);
+    assert!(w < 1e-7, "batched rows differ by {w}");
 }
 
 #[test]

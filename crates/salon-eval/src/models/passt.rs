@@ -110,6 +110,9 @@ impl Block {
     }
 }
 
+/// One audiocraft segment's (generated, reference) class probabilities, widened to f64.
+pub type SegmentPair = (Vec<f64>, Vec<f64>);
+
 /// The PaSST classifier, loaded once and reused for any number of clips.
 #[derive(Clone, Debug)]
 pub struct Passt {
@@ -336,6 +339,47 @@ impl Passt {
     /// Softmax probabilities of every audiocraft segment of one 32 kHz mono clip.
     pub fn segment_probabilities(&self, wav32k: &[f32]) -> Result<Vec<Vec<f32>>, ModelError> {
         let mut all = self.segment_probabilities_batch(&[wav32k])?;
+        Ok(all.remove(0))
+    }
+
+    /// BittAudio's KLD input for (generated, reference) pairs of 32 kHz mono clips: each pair cut
+    /// to the shorter length, both cut into audiocraft segments, everything in shared forward
+    /// passes; per pair, the (generated, reference) probability rows segment by segment, ready for
+    /// [`crate::kld::mean_kld`] (pred = generated, target = reference), which then gives
+    /// audiocraft's `kld`, `kld_qp` and `kld_both` for the pair.
+    pub fn kld_pairs_batch(
+        &self,
+        pairs: &[(&[f32], &[f32])],
+    ) -> Result<Vec<Vec<SegmentPair>>, ModelError> {
+        let mut clips = Vec::with_capacity(2 * pairs.len());
+        for (generated, reference) in pairs {
+            let n = generated.len().min(reference.len());
+            clips.push(&generated[..n]);
+            clips.push(&reference[..n]);
+        }
+        let rows = self.segment_probabilities_batch(&clips)?;
+        let widen = |r: Vec<f32>| r.into_iter().map(f64::from).collect::<Vec<f64>>();
+        let mut rows = rows.into_iter();
+        let mut out = Vec::with_capacity(pairs.len());
+        while let (Some(generated), Some(reference)) = (rows.next(), rows.next()) {
+            out.push(
+                generated
+                    .into_iter()
+                    .zip(reference)
+                    .map(|(g, r)| (widen(g), widen(r)))
+                    .collect(),
+            );
+        }
+        Ok(out)
+    }
+
+    /// [`Self::kld_pairs_batch`] for one (generated, reference) pair.
+    pub fn kld_pairs(
+        &self,
+        generated: &[f32],
+        reference: &[f32],
+    ) -> Result<Vec<SegmentPair>, ModelError> {
+        let mut all = self.kld_pairs_batch(&[(generated, reference)])?;
         Ok(all.remove(0))
     }
 
