@@ -4,7 +4,8 @@ transformers' ClapModel and ClapFeatureExtractor (enable_fusion=False, truncatio
 padding "repeatpad", as the BittAudio pipeline runs it).
 
 A TINY random ClapModel (HTSAT tower with spec_size 256 and 64 mel bins as released, but 8x8 patches,
-window 8, depths [2, 2], width 16; RoBERTa tower with 2 layers of width 32) is save_pretrained()
+window 8, depths [2, 2, 2] (32, 16 and 8 patches a side: the last stage,
+as in the released model, is one unshifted window), widths 8/16/32; RoBERTa tower with 2 layers of width 32) is save_pretrained()
 into the fixture folder with a tiny byte-level BPE tokenizer.json trained here (RoBERTa's special
 tokens and post-processor). Every float tensor is re-drawn from a seeded torch generator so that
 nothing is near zero (the relative position tables and batch-norm statistics included).
@@ -99,7 +100,7 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     vocab = build_tokenizer(os.path.join(OUT, "tokenizer.json"))
     acfg = ClapAudioConfig(spec_size=256, num_mel_bins=64, patch_size=8, patch_stride=[8, 8], window_size=8,
-                           depths=[2, 2], num_attention_heads=[2, 4], patch_embeds_hidden_size=16, hidden_size=32,
+                           depths=[2, 2, 2], num_attention_heads=[2, 2, 4], patch_embeds_hidden_size=8, hidden_size=32,
                            enable_fusion=False, mlp_ratio=2.0)
     tcfg = ClapTextConfig(vocab_size=vocab, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
                           intermediate_size=48, max_position_embeddings=40, layer_norm_eps=1e-12)
