@@ -9,12 +9,15 @@
 #                                         # carry target/gpu-bench there, it is git-ignored)
 #
 # Environment: SIZES (default "small medium"), BATCHES (default "1,8"), TOKENS (default 750),
-# CUDA_DIR (build: where the pip CUDA wheels go, default /work/cuda13), WORK (run: scratch, default /tmp/mg-bench).
+# CUDA_DIR (build: where the pip CUDA wheels go, default /work/cuda13), WORK (run: scratch, default /tmp/mg-bench),
+# VARIANTS (run: space-separated Salon variants, each "default" or comma-separated VAR=VALUE settings, e.g.
+# "SALON_MUSICGEN_FUSED=0,SALON_CUDA_EVENT_TRACKING=1 default"), SKIP_HF=1 (run: Salon only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZES=${SIZES:-"small medium"}
 BATCHES=${BATCHES:-1,8}
 TOKENS=${TOKENS:-750}
+VARIANTS=${VARIANTS:-default}
 
 build() {
     local dir=${CUDA_DIR:-/work/cuda13}
@@ -51,8 +54,13 @@ run() {
     for size in $SIZES; do
         local ckpt="$work/musicgen-$size"
         [ -e "$ckpt/config.json" ] || python3 scripts/musicgen_random_checkpoint.py "$size" "$ckpt" --fp16
-        ./target/gpu-bench/musicgen_bench "$ckpt" --device cuda --dtype f16 --batch "$BATCHES" --tokens "$TOKENS" \
-            --label "$size"
+        for variant in $VARIANTS; do
+            local envs=()
+            [ "$variant" = default ] || IFS=, read -r -a envs <<<"$variant"
+            env "${envs[@]}" ./target/gpu-bench/musicgen_bench "$ckpt" --device cuda --dtype f16 --batch "$BATCHES" \
+                --tokens "$TOKENS" --label "$size${envs[*]:+ ${envs[*]}}"
+        done
+        [ "${SKIP_HF:-0}" = 1 ] && continue
         python3 - "$ckpt" "$size" "$BATCHES" "$TOKENS" <<'PY'
 import json, sys, time, torch
 from transformers import MusicgenForConditionalGeneration

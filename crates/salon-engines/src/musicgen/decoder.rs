@@ -9,6 +9,71 @@ use candle_nn::kv_cache::KvCache;
 use candle_nn::{layer_norm, linear, LayerNorm, Linear, VarBuilder};
 
 use super::config::DecoderConfig;
+#[cfg(feature = "cuda")]
+use super::fused;
+
+/// Stand-ins for the fused CUDA kernels in builds without the `cuda` feature (never called:
+/// `fused_kernels_available` is false there).
+#[cfg(not(feature = "cuda"))]
+mod fused {
+    use candle_core::{Result, Tensor};
+
+    const MSG: &str = "fused MusicGen kernels need salon-engines' cuda feature";
+
+    pub fn supports_head_dim(_: usize) -> bool {
+        false
+    }
+    pub fn self_attention_step(
+        _: &Tensor,
+        _: &Tensor,
+        _: &Tensor,
+        _: usize,
+        _: usize,
+    ) -> Result<Tensor> {
+        Err(candle_core::Error::Msg(MSG.into()))
+    }
+    pub fn cross_attention_step(
+        _: &Tensor,
+        _: &Tensor,
+        _: &Tensor,
+        _: Option<&Tensor>,
+        _: usize,
+    ) -> Result<Tensor> {
+        Err(candle_core::Error::Msg(MSG.into()))
+    }
+    pub fn add_layer_norm(
+        _: &Tensor,
+        _: &Tensor,
+        _: &Tensor,
+        _: &Tensor,
+        _: f32,
+    ) -> Result<(Tensor, Tensor)> {
+        Err(candle_core::Error::Msg(MSG.into()))
+    }
+}
+
+/// Whether decoding steps on `dev` in `dtype` use the fused CUDA kernels: CUDA builds on a CUDA
+/// device, unless the environment sets `SALON_MUSICGEN_FUSED=0` (for comparisons).
+fn fused_kernels_available(dev: &Device, dtype: DType, head_dim: usize) -> bool {
+    cfg!(feature = "cuda")
+        && dev.is_cuda()
+        && matches!(dtype, DType::F32 | DType::F16 | DType::BF16)
+        && fused::supports_head_dim(head_dim)
+        && std::env::var("SALON_MUSICGEN_FUSED").as_deref() != Ok("0")
+}
+
+/// Residual add (when `pending` is some) and layer norm: returns (x + pending, norm(x + pending)).
+fn add_norm(x: &Tensor, pending: Option<&Tensor>, norm: &LayerNorm) -> Result<(Tensor, Tensor)> {
+    match (pending, norm.bias()) {
+        (None, _) => Ok((x.clone(), norm.forward(x)?)),
+        (Some(y), Some(bias)) => fused::add_layer_norm(x, y, norm.weight(), bias, 1e-5),
+        (Some(y), None) => {
+            let x = (x + y)?;
+            let h = norm.forward(&x)?;
+            Ok((x, h))
+        }
+    }
+}
 
 /// Sinusoidal position table (positions, dim): cos in the first half, sin in the second,
 /// computed in f32 the way transformers' `MusicgenSinusoidalPositionalEmbedding` does.
@@ -145,11 +210,36 @@ struct Layer {
     gelu: bool,
 }
 
+/// A layer's self-attention keys and values.
+#[derive(Clone, Debug)]
+enum SelfCache {
+    /// candle's cache (CPU, and CUDA with the fused kernels off).
+    Growing(KvCache),
+    /// Preallocated (batch, heads, max_len, head_dim) keys and values written in place by the
+    /// fused step kernel; `len` positions filled.
+    Flat { k: Tensor, v: Tensor, len: usize },
+}
+
+impl SelfCache {
+    /// Appends (batch, heads, s, head_dim) keys and values; returns all keys and values so far.
+    fn append(&mut self, k: &Tensor, v: &Tensor) -> Result<(Tensor, Tensor)> {
+        match self {
+            Self::Growing(kv) => kv.append(k, v),
+            Self::Flat { k: kc, v: vc, len } => {
+                kc.slice_set(k, 2, *len)?;
+                vc.slice_set(v, 2, *len)?;
+                *len += k.dim(2)?;
+                Ok((kc.narrow(2, 0, *len)?, vc.narrow(2, 0, *len)?))
+            }
+        }
+    }
+}
+
 /// Per-layer state of one generation: the self-attention KV cache and the cross-attention keys
 /// and values of the text encoding.
 #[derive(Clone, Debug)]
 struct LayerCache {
-    kv: KvCache,
+    kv: SelfCache,
     /// Cross-attention keys and values (MusicGen only).
     cross: Option<(Tensor, Tensor)>,
 }
@@ -202,6 +292,48 @@ impl Layer {
         let h = if self.gelu { h.gelu_erf()? } else { h.relu()? };
         &x + self.fc2.forward(&h)?
     }
+
+    /// One decoding position per row on CUDA with the fused kernels: `x` is the residual stream
+    /// before this layer, `pending` the previous layer's MLP output not yet added to it. Returns
+    /// the residual stream after attention and this layer's MLP output (pending for the next).
+    fn forward_step_fused(
+        &self,
+        x: &Tensor,
+        pending: Option<&Tensor>,
+        cache: &mut LayerCache,
+        cross_bias: Option<&Tensor>,
+    ) -> Result<(Tensor, Tensor)> {
+        let heads = self.self_attn.heads;
+        let (x, h) = add_norm(x, pending, &self.self_norm)?;
+        let qkv = self.self_attn.proj.forward(&h)?;
+        let SelfCache::Flat { k, v, len } = &mut cache.kv else {
+            return Err(candle_core::Error::Msg(
+                "fused decoding step without a preallocated cache".into(),
+            ));
+        };
+        if *len >= k.dim(2)? {
+            return Err(candle_core::Error::Msg(format!(
+                "the KV cache holds {} positions and is full",
+                k.dim(2)?
+            )));
+        }
+        let a = fused::self_attention_step(&qkv, k, v, *len, heads)?;
+        *len += 1;
+        let a = self.self_attn.out.forward(&a)?;
+        let (x, a) = match (&self.cross, &cache.cross) {
+            (Some((attn, norm)), Some((ck, cv))) => {
+                let (x, h) = add_norm(&x, Some(&a), norm)?;
+                let q = attn.proj.forward(&h)?;
+                let c = fused::cross_attention_step(&q, ck, cv, cross_bias, heads)?;
+                (x, attn.out.forward(&c)?)
+            }
+            _ => (x, a),
+        };
+        let (x, h) = add_norm(&x, Some(&a), &self.final_norm)?;
+        let h = self.fc1.forward(&h)?;
+        let h = if self.gelu { h.gelu_erf()? } else { h.relu()? };
+        Ok((x, self.fc2.forward(&h)?))
+    }
 }
 
 /// The state of one batched generation: caches per layer, the cross-attention bias and the
@@ -210,6 +342,10 @@ impl Layer {
 pub struct DecoderState {
     layers: Vec<LayerCache>,
     cross_bias: Option<Tensor>,
+    /// The cross-attention bias as f32 (batch, seq) for the fused kernel.
+    cross_bias_rows: Option<Tensor>,
+    /// Whether single-position steps run the fused CUDA kernels.
+    fused: bool,
     /// Melody: conditioning embeddings (batch, prefix, hidden) fed before the first tokens.
     prefix: Option<Tensor>,
     offset: usize,
@@ -323,6 +459,32 @@ impl MusicgenDecoder {
         self.melody
     }
 
+    /// Whether a generation on `dev` runs its decoding steps with the fused CUDA kernels.
+    fn use_fused(&self, dev: &Device) -> bool {
+        let head_dim = self.cfg.hidden_size / self.cfg.num_attention_heads;
+        fused_kernels_available(dev, self.embed.dtype(), head_dim)
+    }
+
+    /// An empty self-attention cache for `batch` rows and `max_len` positions.
+    fn self_cache(
+        &self,
+        fused: bool,
+        batch: usize,
+        max_len: usize,
+        dev: &Device,
+    ) -> Result<SelfCache> {
+        if !fused {
+            return Ok(SelfCache::Growing(KvCache::new(2, max_len)));
+        }
+        let heads = self.cfg.num_attention_heads;
+        let shape = (batch, heads, max_len, self.cfg.hidden_size / heads);
+        Ok(SelfCache::Flat {
+            k: Tensor::zeros(shape, self.embed.dtype(), dev)?,
+            v: Tensor::zeros(shape, self.embed.dtype(), dev)?,
+            len: 0,
+        })
+    }
+
     /// Projects text states (batch, seq, text_dim) to the decoder width and zeroes padded
     /// positions (`mask` 1 = token, 0 = pad).
     pub fn project_text(&self, text: &Tensor, mask: &Tensor) -> Result<Tensor> {
@@ -348,16 +510,21 @@ impl MusicgenDecoder {
     /// fed before the first tokens; the cache holds `prefix_len + max_len` positions.
     pub fn start_prefix(&self, prefix: &Tensor, max_len: usize) -> Result<DecoderState> {
         let p = prefix.dim(1)?;
+        let fused = self.use_fused(prefix.device());
         Ok(DecoderState {
             layers: self
                 .layers
                 .iter()
-                .map(|_| LayerCache {
-                    kv: KvCache::new(2, p + max_len),
-                    cross: None,
+                .map(|_| {
+                    Ok(LayerCache {
+                        kv: self.self_cache(fused, prefix.dim(0)?, p + max_len, prefix.device())?,
+                        cross: None,
+                    })
                 })
-                .collect(),
+                .collect::<Result<Vec<_>>>()?,
             cross_bias: None,
+            cross_bias_rows: None,
+            fused,
             prefix: Some(prefix.to_dtype(self.embed.dtype())?),
             offset: 0,
         })
@@ -386,10 +553,15 @@ impl MusicgenDecoder {
         }
         let (b, s) = (rows.len(), rows.first().map_or(0, Vec::len));
         // Without padding the bias is all zeros: skip it (one op less per layer and step).
-        let cross_bias = if bias.iter().all(|v| *v == 0.0) {
-            None
+        let fused = self.use_fused(text.device());
+        let (cross_bias, cross_bias_rows) = if bias.iter().all(|v| *v == 0.0) {
+            (None, None)
         } else {
-            Some(Tensor::from_vec(bias, (b, 1, 1, s), text.device())?.to_dtype(dtype)?)
+            let rows = Tensor::from_vec(bias, (b, s), text.device())?;
+            (
+                Some(rows.reshape((b, 1, 1, s))?.to_dtype(dtype)?),
+                fused.then_some(rows),
+            )
         };
         let layers = self
             .layers
@@ -407,7 +579,7 @@ impl MusicgenDecoder {
                     return Err(candle_core::Error::Msg("k/v split failed".into()));
                 };
                 Ok(LayerCache {
-                    kv: KvCache::new(2, max_len),
+                    kv: self.self_cache(fused, b, max_len, text.device())?,
                     cross: Some((cross_k, cross_v)),
                 })
             })
@@ -415,6 +587,8 @@ impl MusicgenDecoder {
         Ok(DecoderState {
             layers,
             cross_bias,
+            cross_bias_rows,
+            fused,
             prefix: None,
             offset: 0,
         })
@@ -455,11 +629,26 @@ impl MusicgenDecoder {
         } else {
             None
         };
-        for (layer, cache) in self.layers.iter().zip(state.layers.iter_mut()) {
-            x = layer.forward(&x, cache, causal.as_ref(), state.cross_bias.as_ref())?;
-        }
+        let x = if state.fused && n == 1 {
+            let mut pending = None;
+            for (layer, cache) in self.layers.iter().zip(state.layers.iter_mut()) {
+                let (next, mlp) = layer.forward_step_fused(
+                    &x,
+                    pending.as_ref(),
+                    cache,
+                    state.cross_bias_rows.as_ref(),
+                )?;
+                x = next;
+                pending = Some(mlp);
+            }
+            add_norm(&x, pending.as_ref(), &self.norm)?.1
+        } else {
+            for (layer, cache) in self.layers.iter().zip(state.layers.iter_mut()) {
+                x = layer.forward(&x, cache, causal.as_ref(), state.cross_bias.as_ref())?;
+            }
+            self.norm.forward(&x.narrow(1, p, s)?)?
+        };
         state.offset += n;
-        let x = self.norm.forward(&x.narrow(1, p, s)?)?;
         let logits = x.reshape((b * s, ()))?.matmul(&self.heads_t)?; // (b * s, k * vocab)
         logits
             .reshape((b, s, k, self.cfg.vocab_size))?
