@@ -216,7 +216,9 @@ impl Passt {
             if vb.contains_tensor("cls_token") || vb.contains_tensor("net.cls_token") {
                 vb
             } else {
-                VarBuilder::from_pth_with_state(path, dtype, "model", device).context(&what)?
+                // A training checkpoint ({"model": state_dict, ...}); otherwise keep the first
+                // reading so that the missing tensor is what the error names.
+                VarBuilder::from_pth_with_state(path, dtype, "model", device).unwrap_or(vb)
             }
         };
         let vb = if !vb.contains_tensor("cls_token") && vb.contains_tensor("net.cls_token") {
@@ -252,12 +254,13 @@ impl Passt {
             let (b, d, f, t) = x.dims4()?;
             let (fp, tp) = (self.config.freq_patches(), self.config.time_patches());
             if f != fp || t > tp {
+                let c = &self.config;
                 candle_core::bail!(
                     "the input makes a {f} x {t} patch grid; this PaSST takes {fp} rows and at \
                      most {tp} columns ({} mel bins, at most {} frames): cut clips into 10 s \
                      segments",
-                    self.config.mel_bins,
-                    self.config.input_frames
+                    c.mel_bins,
+                    tp.saturating_sub(1) * c.stride + c.patch_size + c.stride - 1
                 );
             }
             let x = x
