@@ -8,11 +8,13 @@ pub mod analysis;
 pub mod fingerprint;
 pub mod frechet;
 pub mod music;
+pub mod quality;
 pub mod speech;
 
 pub use fingerprint::audio_fingerprint;
 pub use frechet::{frechet_distance, GaussianStats};
 pub use music::{MusicEvaluator, ReferenceStats};
+pub use quality::{hnr_db, hpss, normalised_quality, older_music_score, snr_db};
 pub use speech::{SpeechEvaluator, VoiceCloneEvaluator};
 
 use analysis::{all_finite, peak, rms};
