@@ -203,8 +203,20 @@ fn stft(samples: &[f32], frames: usize, transforms: &Transforms) -> Vec<Complex3
 }
 
 /// Median filters of the frame-major magnitude: along time per bin (harmonic) and along frequency
-/// per frame (percussive), both returned frame-major like the input.
+/// per frame (percussive), both returned frame-major like the input. The two run on two threads.
 fn median_filtered(magnitude: &[f32], frames: usize) -> (Vec<f32>, Vec<f32>) {
+    std::thread::scope(|scope| {
+        let harmonic = scope.spawn(|| median_along_time(magnitude, frames));
+        let percussive = median_along_frequency(magnitude, frames);
+        let harmonic = harmonic
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (harmonic, percussive)
+    })
+}
+
+/// The harmonic median filter: along time, for each frequency bin.
+fn median_along_time(magnitude: &[f32], frames: usize) -> Vec<f32> {
     // Bins are gathered into time lines a block at a time, so each frame's row is read in whole
     // cache lines rather than one strided value per bin.
     const BLOCK: usize = 16;
@@ -229,12 +241,18 @@ fn median_filtered(magnitude: &[f32], frames: usize) -> (Vec<f32>, Vec<f32>) {
             }
         }
     }
+    harmonic
+}
+
+/// The percussive median filter: along frequency, for each frame.
+fn median_along_frequency(magnitude: &[f32], frames: usize) -> Vec<f32> {
+    let mut filter = MedianFilter::default();
     let mut percussive = vec![0.0f32; frames * BINS];
     for t in 0..frames {
         let range = t * BINS..(t + 1) * BINS;
         filter.apply(&magnitude[range.clone()], &mut percussive[range]);
     }
-    (harmonic, percussive)
+    percussive
 }
 
 /// librosa.util.softmask with power 2 and split zeros (margin 1): (H^2, P^2) / (H^2 + P^2), scaled
