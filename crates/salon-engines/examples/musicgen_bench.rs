@@ -3,11 +3,13 @@
 //! `cargo run --release --features musicgen[,cuda] --example musicgen_bench -- DIR [--device cpu|cuda]
 //!  [--dtype f32|f16|bf16] [--batch 1,8] [--secs 15] [--tokens N] [--label small] [--out out.wav]`
 //! `--tokens` fixes the decoder steps (750 = transformers' 15 s benchmark) instead of `--secs`.
+//! `--check-fused` instead compares greedy codes (two prompts of different lengths, guidance 3)
+//! with the fused CUDA kernels off and on, and prints the fraction of equal tokens.
 
 use std::time::Instant;
 
 use salon_engines::musicgen::candle_core::{DType, Device};
-use salon_engines::musicgen::{GenerationParams, MusicGen, MusicPrompt};
+use salon_engines::musicgen::{GenerationParams, MusicGen, MusicPrompt, Sampling};
 
 fn arg(args: &[String], name: &str) -> Option<String> {
     args.iter()
@@ -56,6 +58,40 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             })
             .collect()
     };
+    if args.iter().any(|a| a == "--check-fused") {
+        let greedy = GenerationParams {
+            guidance_scale: 3.0,
+            sampling: Sampling::Greedy,
+        };
+        let two: Vec<MusicPrompt> = ["calm piano with soft strings and a slow beat", "drums"]
+            .iter()
+            .map(|text| MusicPrompt {
+                text: (*text).into(),
+                max_new_tokens: tokens,
+                seed: 0,
+                melody: None,
+            })
+            .collect();
+        std::env::set_var("SALON_MUSICGEN_FUSED", "0");
+        let plain = model.generate_codes(&two, &greedy)?;
+        std::env::remove_var("SALON_MUSICGEN_FUSED");
+        let fused = model.generate_codes(&two, &greedy)?;
+        let flat =
+            |c: &Vec<Vec<Vec<u32>>>| c.iter().flatten().flatten().copied().collect::<Vec<_>>();
+        let (a, b) = (flat(&plain), flat(&fused));
+        let same = a.iter().zip(&b).filter(|(x, y)| x == y).count();
+        // Index of the first differing frame of the first item (divergence point).
+        let first_diff = (0..plain[0][0].len())
+            .find(|t| plain[0].iter().zip(&fused[0]).any(|(p, f)| p[*t] != f[*t]));
+        println!(
+            "{{\"check\": \"fused-vs-unfused\", \"size\": \"{label}\", \"dtype\": \"{dtype:?}\", \"tokens\": {tokens}, \
+             \"equal_fraction\": {:.4}, \"identical\": {}, \"first_diff_frame_item0\": {:?}}}",
+            same as f64 / a.len().max(1) as f64,
+            a == b,
+            first_diff
+        );
+        return Ok(());
+    }
     // Warm-up (kernel loading, allocator).
     model.generate_batch(&prompts(1, 20), &params)?;
     for &b in &batches {

@@ -212,15 +212,6 @@ impl MusicGen {
     ) -> Result<Self, MusicGenError> {
         let files = CheckpointFiles::in_dir(path.as_ref())?;
         let config = files.read_config()?;
-        #[cfg(feature = "cuda")]
-        if let Device::Cuda(cuda) = device {
-            if std::env::var("SALON_CUDA_EVENT_TRACKING").as_deref() != Ok("1") {
-                // SAFETY: candle runs every op of a device on that device's one stream, and this
-                // model's tensors never leave it, so cross-stream events only cost time (two
-                // event creations per allocation). Set SALON_CUDA_EVENT_TRACKING=1 to keep them.
-                unsafe { cuda.disable_event_tracking() };
-            }
-        }
         let weights_err = |source| MusicGenError::Weights {
             dir: files.dir.clone(),
             source,
