@@ -9,6 +9,7 @@ pub mod fingerprint;
 pub mod frechet;
 pub mod music;
 pub mod quality;
+pub mod resample;
 pub mod speech;
 
 pub use fingerprint::audio_fingerprint;

@@ -1,6 +1,7 @@
 //! Embedding models for the audio metrics. The VGGish log-mel frontend is plain Rust and always
 //! built; the networks run on candle behind the `models` feature.
 
+pub mod checkpoints;
 #[cfg(feature = "models")]
 pub mod clap;
 #[cfg(feature = "models")]
@@ -8,6 +9,8 @@ pub mod clap_audio;
 pub mod clap_input;
 #[cfg(feature = "models")]
 pub mod clap_text;
+#[cfg(feature = "models")]
+pub mod music;
 #[cfg(feature = "models")]
 pub mod passt;
 pub mod passt_input;
@@ -27,6 +30,9 @@ pub enum ModelError {
         /// The underlying error.
         source: candle_core::Error,
     },
+    /// A reference set the metrics cannot be built from (too few usable clips, bad shapes).
+    #[error("reference set: {0}")]
+    Reference(String),
 }
 
 #[cfg(feature = "models")]
