@@ -31,6 +31,16 @@ pub enum ReferenceError {
     TooFewClips(usize),
 }
 
+/// The fingerprint of an audio response that is usable at all (the music evaluators' copy check).
+pub(crate) fn response_fingerprint(response: &salon_core::Response) -> Option<crate::Fingerprint> {
+    match response {
+        salon_core::Response::Audio { audio } if malformed(audio).is_none() => {
+            Some(audio_fingerprint(audio))
+        }
+        _ => None,
+    }
+}
+
 /// Checks that `audio` is usable at all; the reason why not otherwise.
 pub(crate) fn malformed(audio: &Audio) -> Option<&'static str> {
     if audio.sample_rate == 0 || audio.channels == 0 {

@@ -302,12 +302,7 @@ impl Evaluator for MusicEvaluator {
     }
 
     fn fingerprint(&self, response: &Response) -> Option<Fingerprint> {
-        match response {
-            Response::Audio { audio } if malformed(audio).is_none() => {
-                Some(super::audio_fingerprint(audio))
-            }
-            _ => None,
-        }
+        super::response_fingerprint(response)
     }
 }
 

@@ -7,8 +7,8 @@ use super::checkpoints::{self, VGGISH_FILE};
 use super::vggish::Vggish;
 use super::vggish_input::{waveform_to_examples, SAMPLE_RATE as VGGISH_RATE};
 use super::ModelError;
+use crate::audio::malformed;
 use crate::audio::resample::resample;
-use crate::audio::{audio_fingerprint, malformed};
 use crate::bittaudio::{reward_metrics, BuiltinMusicMetrics, MusicMetrics, RewardOptions};
 use crate::fad::{frechet_report, Embeddings, GaussianStats, DEFAULT_EPS};
 use crate::{Challenge, Evaluation, Evaluator, Fingerprint};
@@ -199,11 +199,6 @@ impl Evaluator for ModelMusicEvaluator {
     }
 
     fn fingerprint(&self, response: &Response) -> Option<Fingerprint> {
-        match response {
-            Response::Audio { audio } if malformed(audio).is_none() => {
-                Some(audio_fingerprint(audio))
-            }
-            _ => None,
-        }
+        crate::audio::response_fingerprint(response)
     }
 }
