@@ -13,7 +13,7 @@
 //! and small shifts, so light disguises do not help.
 
 use crate::audio::analysis::key_correlation;
-use crate::audio::music::{key_score, music_features, tempo_score, MusicFeatures};
+use crate::audio::music::{key_score, median_flatness, music_features, tempo_score, MusicFeatures};
 use crate::audio::{audio_fingerprint, geometric, level_factor, malformed, ReferenceStats};
 use crate::kld::{kld, Kld};
 use crate::{Evaluation, Fingerprint};
@@ -36,6 +36,10 @@ pub fn normalised_kld(k: f64) -> f64 {
         0.0
     }
 }
+
+/// Median spectral flatness at which a clip counts as noise (white noise: about 0.56; music,
+/// even noisy genres, stays well under 0.3).
+pub const NOISE_FLATNESS: f32 = 0.45;
 
 /// Slack for frame rounding (one EnCodec frame at 50 Hz is 20 ms).
 const DURATION_SLACK_SECS: f32 = 0.02;
@@ -298,8 +302,30 @@ impl BuiltinMusicMetrics {
     /// Measures `audio` for `prompt`; `paired` is the reference clip for this prompt, the KLD
     /// target (None: the set's mean class distribution).
     pub fn measure(&self, prompt: &str, audio: &Audio, paired: Option<&Audio>) -> MusicMetrics {
-        let duration_secs = audio.duration_secs();
-        let unusable = |why: &str| MusicMetrics {
+        let mut m = self.screen(audio, paired);
+        if m.unusable.is_some() {
+            return m;
+        }
+        let feats = music_features(audio);
+        m.fad = self
+            .reference
+            .relative_distance(&feats.frames)
+            .unwrap_or(f64::INFINITY);
+        let pred = builtin_class_probabilities(&feats);
+        let target = match paired.filter(|p| malformed(p).is_none()) {
+            Some(p) => builtin_class_probabilities(&music_features(p)),
+            None => self.mean_classes.clone(),
+        };
+        m.kld = kld(&pred, &target).expect("both are softmax outputs over the same classes");
+        m.clap = builtin_text_consistency(&feats, prompt);
+        m
+    }
+
+    /// The checks every scorer needs before its models run: malformed or silent clips are marked
+    /// unusable, and the best fingerprint similarity to the reference clips (and `paired`) is
+    /// measured. FAD, KLD and CLAP are left at their worst values for the caller to fill.
+    pub fn screen(&self, audio: &Audio, paired: Option<&Audio>) -> MusicMetrics {
+        let mut m = MusicMetrics {
             fad: f64::INFINITY,
             kld: Kld {
                 kld: f64::INFINITY,
@@ -307,45 +333,38 @@ impl BuiltinMusicMetrics {
                 kld_both: f64::INFINITY,
             },
             clap: 0.0,
-            duration_secs,
+            duration_secs: audio.duration_secs(),
             reference_similarity: 0.0,
-            unusable: Some(why.to_string()),
+            unusable: None,
         };
         if let Some(why) = malformed(audio) {
-            return unusable(why);
+            m.unusable = Some(why.to_string());
+            return m;
         }
         if level_factor(&audio.to_mono().samples).0 == 0.0 {
-            return unusable("silent or near-silent");
+            m.unusable = Some("silent or near-silent".to_string());
+            return m;
+        }
+        // Noise is no answer, whatever the models make of it (a FAD over the dozen rows of one
+        // clip is easily fooled).
+        let flatness = median_flatness(audio);
+        if flatness >= NOISE_FLATNESS {
+            m.unusable = Some(format!(
+                "broadband noise, not music (median spectral flatness {flatness:.2})"
+            ));
+            return m;
         }
         let fp = audio_fingerprint(audio);
-        let mut reference_similarity = self
+        let paired_fp = paired
+            .filter(|p| malformed(p).is_none())
+            .map(audio_fingerprint);
+        m.reference_similarity = self
             .fingerprints
             .iter()
+            .chain(paired_fp.as_ref())
             .map(|r| r.similarity(&fp))
             .fold(0.0, f64::max);
-        let feats = music_features(audio);
-        let fad = self
-            .reference
-            .relative_distance(&feats.frames)
-            .unwrap_or(f64::INFINITY);
-        let pred = builtin_class_probabilities(&feats);
-        let target = match paired.filter(|p| malformed(p).is_none()) {
-            Some(p) => {
-                reference_similarity =
-                    reference_similarity.max(audio_fingerprint(p).similarity(&fp));
-                builtin_class_probabilities(&music_features(p))
-            }
-            None => self.mean_classes.clone(),
-        };
-        let kld = kld(&pred, &target).expect("both are softmax outputs over the same classes");
-        MusicMetrics {
-            fad,
-            kld,
-            clap: builtin_text_consistency(&feats, prompt),
-            duration_secs,
-            reference_similarity,
-            unusable: None,
-        }
+        m
     }
 }
 

@@ -33,6 +33,9 @@ pub enum ModelError {
     /// A reference set the metrics cannot be built from (too few usable clips, bad shapes).
     #[error("reference set: {0}")]
     Reference(String),
+    /// The CLAP checkpoint could not be loaded or run.
+    #[error(transparent)]
+    Clap(Box<clap::ClapError>),
 }
 
 #[cfg(feature = "models")]

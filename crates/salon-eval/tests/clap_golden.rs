@@ -3,6 +3,8 @@
 //! save_pretrained(), clips regenerated from the same SplitMix64 hash, and the reference features,
 //! embeddings and similarities.
 
+mod common;
+
 use candle_core::{Device, Tensor};
 use salon_eval::fad::npy;
 use salon_eval::models::clap::{Clap, ClapError};
@@ -15,15 +17,7 @@ fn fixtures() -> PathBuf {
 }
 
 fn meta() -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(fixtures().join("meta.json")).unwrap()).unwrap()
-}
-
-fn splitmix_uniform(seed: u64, k: u64) -> f64 {
-    let mut z = seed.wrapping_add((k + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 31;
-    (z >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    common::read_meta(&fixtures())
 }
 
 /// 0.3 sin(2 pi f n / 48000) + 0.2 (2u - 1), as the script draws it.
@@ -35,7 +29,7 @@ fn clip(name: &str) -> Vec<f32> {
     (0..n)
         .map(|k| {
             let s = (2.0 * std::f64::consts::PI * f * k as f64 / 48000.0).sin();
-            (0.3 * s + 0.2 * (2.0 * splitmix_uniform(seed, k) - 1.0)) as f32
+            (0.3 * s + 0.2 * (2.0 * common::splitmix_uniform(seed, k) - 1.0)) as f32
         })
         .collect()
 }

@@ -2,6 +2,9 @@
 //! embeddings must agree to 1e-6 relative, at d = 128 (committed .npy files) and d = 512
 //! (generated identically on both sides from a counter-based SplitMix64).
 
+mod common;
+
+use common::splitmix_uniform;
 use salon_eval::fad::{frechet_distance, frechet_report, npy, Embeddings, DEFAULT_EPS};
 use std::path::PathBuf;
 
@@ -34,15 +37,6 @@ fn agrees_with_scipy_at_d128() {
         expected()["fad_128"].as_f64().unwrap(),
         "d = 128",
     );
-}
-
-/// SplitMix64 output for state seed + (k + 1) * gamma, top 53 bits as a uniform in [0, 1).
-fn splitmix_uniform(seed: u64, k: u64) -> f64 {
-    let mut z = seed.wrapping_add((k + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 31;
-    (z >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
 }
 
 /// The script's `generated(...) * scale`, every operation in f32 as numpy does it.

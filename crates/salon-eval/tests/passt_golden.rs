@@ -4,6 +4,8 @@
 //! BittAudio's KLD (audiocraft's metric) of a 12.5 s clip against a 13 s reference; plus loading
 //! from a safetensors file with the released names.
 
+mod common;
+
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use salon_eval::fad::npy;
@@ -17,26 +19,12 @@ fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/passt")
 }
 
-fn splitmix_uniform(seed: u64, k: u64) -> f64 {
-    let mut z = seed.wrapping_add((k + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 31;
-    (z >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-}
-
-fn fill(n: usize, seed: u64, half: f64) -> Vec<f32> {
-    (0..n as u64)
-        .map(|k| ((2.0 * splitmix_uniform(seed, k) - 1.0) * half) as f32)
-        .collect()
-}
-
 /// The script's clip: hash noise of half width `noise` plus a tone.
 fn tone_clip(seed: u64, samples: usize, noise: f64, hz: f64, amplitude: f64) -> Vec<f32> {
     (0..samples)
         .map(|i| {
             let t = i as f64 / 32_000.0;
-            let n = (2.0 * splitmix_uniform(seed, i as u64) - 1.0) * noise;
+            let n = (2.0 * common::splitmix_uniform(seed, i as u64) - 1.0) * noise;
             (n + amplitude * (2.0 * std::f64::consts::PI * hz * t).sin()) as f32
         })
         .collect()
@@ -48,7 +36,7 @@ fn clip(seed: u64, samples: usize) -> Vec<f32> {
 }
 
 fn meta() -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(fixtures().join("meta.json")).unwrap()).unwrap()
+    common::read_meta(&fixtures())
 }
 
 fn config() -> PasstConfig {
@@ -57,32 +45,7 @@ fn config() -> PasstConfig {
 
 /// The hash-generated weights of the script, by name.
 fn weights(device: &Device) -> HashMap<String, Tensor> {
-    let meta = meta();
-    let base = meta["weights"]["seed_base"].as_u64().unwrap();
-    let mut tensors = HashMap::new();
-    for (i, t) in meta["tensors"].as_array().unwrap().iter().enumerate() {
-        let name = t[0].as_str().unwrap();
-        let shape: Vec<usize> = t[1]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_u64().unwrap() as usize)
-            .collect();
-        let n: usize = shape.iter().product();
-        let half = if shape.len() >= 2 {
-            (6.0 / (n / shape[0]) as f64).sqrt()
-        } else if name.ends_with("weight") {
-            1.0
-        } else {
-            0.1
-        };
-        let values = fill(n, base + i as u64, half);
-        tensors.insert(
-            name.to_string(),
-            Tensor::from_vec(values, shape, device).unwrap(),
-        );
-    }
-    tensors
+    common::hash_tensors(&meta(), device, common::passt_half)
 }
 
 fn model(device: &Device) -> Passt {

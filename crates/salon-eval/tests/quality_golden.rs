@@ -2,6 +2,9 @@
 //! are regenerated here from formulas (sines, decaying clicks, SplitMix64 noise), and SNR, HNR, the
 //! pre-emphasis and the HPSS outputs must agree with librosa's; then the behaviour a validator relies on.
 
+mod common;
+
+use common::splitmix_uniform;
 use salon_eval::audio::quality::{
     hnr_db, hpss, normalised_clap, normalised_quality, older_music_score, preemphasis, snr_db,
 };
@@ -12,15 +15,6 @@ fn expected() -> Value {
     let path =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/quality/expected.json");
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-/// SplitMix64 output for state seed + (k + 1) * gamma, top 53 bits as a uniform in [0, 1).
-fn splitmix_uniform(seed: u64, k: u64) -> f64 {
-    let mut z = seed.wrapping_add((k + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 31;
-    (z >> 11) as f64 / (1u64 << 53) as f64
 }
 
 fn noise(seed: u64, n: usize, amp: f64) -> Vec<f64> {

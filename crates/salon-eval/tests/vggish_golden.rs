@@ -1,38 +1,25 @@
 //! VGGish against torchvggish 0.2 (scripts/vggish_golden.py): the log-mel frontend and the network
 //! (random weights regenerated from the same SplitMix64 hash, final ReLU off) on 2 s of noise.
 
+mod common;
+
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use salon_eval::fad::npy;
 use salon_eval::models::vggish::Vggish;
 use salon_eval::models::vggish_input::{waveform_to_examples, NUM_BANDS, NUM_FRAMES};
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vggish")
 }
 
-fn splitmix_uniform(seed: u64, k: u64) -> f64 {
-    let mut z = seed.wrapping_add((k + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 31;
-    (z >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-}
-
-fn fill(n: usize, seed: u64, half: f64) -> Vec<f32> {
-    (0..n as u64)
-        .map(|k| ((2.0 * splitmix_uniform(seed, k) - 1.0) * half) as f32)
-        .collect()
-}
-
 fn meta() -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(fixtures().join("meta.json")).unwrap()).unwrap()
+    common::read_meta(&fixtures())
 }
 
 fn wav() -> Vec<f32> {
-    fill(32000, 7, 0.5)
+    common::fill(32000, 7, 0.5)
 }
 
 #[test]
@@ -54,26 +41,7 @@ fn frontend_matches_torchvggish() {
 fn network_matches_torchvggish() {
     let device = Device::Cpu;
     let meta = meta();
-    let base = meta["weights"]["seed_base"].as_u64().unwrap();
-    let mut tensors = HashMap::new();
-    for (i, t) in meta["tensors"].as_array().unwrap().iter().enumerate() {
-        let name = t[0].as_str().unwrap();
-        let shape: Vec<usize> = t[1]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_u64().unwrap() as usize)
-            .collect();
-        let n: usize = shape.iter().product();
-        let half = if name.ends_with("weight") {
-            (6.0 / (n / shape[0]) as f64).sqrt()
-        } else {
-            0.05
-        };
-        let values = fill(n, base + i as u64, half);
-        let tensor = Tensor::from_vec(values, shape, &device).unwrap();
-        tensors.insert(name.to_string(), tensor);
-    }
+    let tensors = common::hash_tensors(&meta, &device, common::vggish_half);
     let model = Vggish::new(VarBuilder::from_tensors(tensors, DType::F32, &device)).unwrap();
 
     let examples = npy::read_embeddings(&fixtures().join("examples.npy")).unwrap();

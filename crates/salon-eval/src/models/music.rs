@@ -1,30 +1,45 @@
 //! The released music-evaluation models behind one handle, loaded once per process, and the
-//! BittAudio reward computed with them: VGGish embeddings for FAD against a reference SET.
-//! Terms whose model is not configured use the built-in stand-ins of
-//! [`BuiltinMusicMetrics`], and the handle says which models it runs.
+//! BittAudio reward computed with them: VGGish embeddings for FAD against a reference SET, PaSST
+//! class probabilities for KLD, CLAP for text consistency. Terms whose model is not configured
+//! use the built-in stand-ins of [`BuiltinMusicMetrics`], and the handle says which models it
+//! runs. Clips are scored in batches: every model sees all clips of a batch in shared passes.
 
-use super::checkpoints::{self, VGGISH_FILE};
+use super::checkpoints::{self, CLAP_REPO, PASST_FILE, VGGISH_FILE};
+use super::clap::{Clap, ClapError};
+use super::passt::Passt;
 use super::vggish::Vggish;
-use super::vggish_input::{waveform_to_examples, SAMPLE_RATE as VGGISH_RATE};
+use super::vggish_input::{waveform_to_examples, Examples, SAMPLE_RATE as VGGISH_RATE};
 use super::ModelError;
 use crate::audio::malformed;
 use crate::audio::resample::resample;
 use crate::bittaudio::{reward_metrics, BuiltinMusicMetrics, MusicMetrics, RewardOptions};
 use crate::fad::{frechet_report, Embeddings, GaussianStats, DEFAULT_EPS};
+use crate::kld::{mean_kld, Kld};
 use crate::{Challenge, Evaluation, Evaluator, Fingerprint};
 use candle_core::Device;
+use rayon::prelude::*;
 use salon_core::{Audio, Request, Response, Task};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Examples per VGGish forward pass.
 const VGGISH_BATCH: usize = 64;
+/// PaSST's input rate.
+const PASST_RATE: u32 = super::passt_input::SAMPLE_RATE;
+/// CLAP's input rate.
+const CLAP_RATE: u32 = 48_000;
+/// CLAP reads the first 10 s of a clip; a little more is resampled so the filter has context.
+const CLAP_INPUT_SECS: f64 = 10.1;
 
 /// Checkpoint files of the evaluation models; `None` = not configured.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ModelPaths {
     /// torchvggish weights (`.pth`) or the same tensors as `.safetensors`.
     pub vggish: Option<PathBuf>,
+    /// hear21passt AudioSet weights (`.pt`) or the same tensors as `.safetensors`.
+    pub passt: Option<PathBuf>,
+    /// A CLAP checkpoint folder in the transformers layout (config.json, weights, tokenizer.json).
+    pub clap: Option<PathBuf>,
 }
 
 impl ModelPaths {
@@ -33,12 +48,47 @@ impl ModelPaths {
     pub fn discover() -> Self {
         Self {
             vggish: checkpoints::find_file(VGGISH_FILE),
+            passt: checkpoints::find_file(PASST_FILE),
+            clap: checkpoints::find_repo(CLAP_REPO),
+        }
+    }
+
+    /// The checkpoints in one folder, under their released names: `vggish-10086976.pth`,
+    /// `passt-s-f128-p16-s10-ap.476-swa.pt` and the `larger_clap_music/` folder (a
+    /// `.safetensors` file of the same stem is accepted for the first two).
+    pub fn in_dir(dir: &Path) -> Self {
+        let file = |name: &str| {
+            let p = dir.join(name);
+            if p.is_file() {
+                return Some(p);
+            }
+            let st = p.with_extension("safetensors");
+            st.is_file().then_some(st)
+        };
+        let clap_name = CLAP_REPO.rsplit('/').next().unwrap_or(CLAP_REPO);
+        let clap = dir.join(clap_name);
+        Self {
+            vggish: file(VGGISH_FILE),
+            passt: file(PASST_FILE),
+            clap: clap.join("config.json").is_file().then_some(clap),
         }
     }
 
     /// True when no model is configured.
     pub fn is_empty(&self) -> bool {
-        self.vggish.is_none()
+        self.vggish.is_none() && self.passt.is_none() && self.clap.is_none()
+    }
+
+    /// The names of the configured models, e.g. `["vggish", "clap"]`.
+    pub fn names(&self) -> Vec<&'static str> {
+        [
+            ("vggish", self.vggish.is_some()),
+            ("passt", self.passt.is_some()),
+            ("clap", self.clap.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(n, on)| on.then_some(n))
+        .collect()
     }
 }
 
@@ -46,6 +96,8 @@ impl ModelPaths {
 pub struct MusicModels {
     device: Device,
     vggish: Option<Vggish>,
+    passt: Option<Passt>,
+    clap: Option<Clap>,
 }
 
 impl MusicModels {
@@ -56,29 +108,141 @@ impl MusicModels {
             .as_deref()
             .map(|p| Vggish::load(p, device))
             .transpose()?;
+        let passt = paths
+            .passt
+            .as_deref()
+            .map(|p| Passt::load(p, device))
+            .transpose()?;
+        let clap = paths
+            .clap
+            .as_deref()
+            .map(|p| Clap::load(p, device))
+            .transpose()?;
         Ok(Self {
             device: device.clone(),
             vggish,
+            passt,
+            clap,
         })
     }
 
-    /// Names of the loaded models, e.g. `["vggish"]`.
-    pub fn loaded(&self) -> Vec<&'static str> {
-        let mut v = Vec::new();
-        if self.vggish.is_some() {
-            v.push("vggish");
+    /// Models already built (e.g. from tensors, or with a non-default size) on `device`.
+    pub fn new(
+        device: &Device,
+        vggish: Option<Vggish>,
+        passt: Option<Passt>,
+        clap: Option<Clap>,
+    ) -> Self {
+        Self {
+            device: device.clone(),
+            vggish,
+            passt,
+            clap,
         }
-        v
+    }
+
+    /// Names of the loaded models, e.g. `["vggish", "passt", "clap"]`.
+    pub fn loaded(&self) -> Vec<&'static str> {
+        [
+            ("vggish", self.vggish.is_some()),
+            ("passt", self.passt.is_some()),
+            ("clap", self.clap.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(n, on)| on.then_some(n))
+        .collect()
+    }
+
+    /// The device the models run on.
+    pub fn device(&self) -> &Device {
+        &self.device
     }
 
     /// VGGish embeddings [n, 128] of `audio` (mixed to mono, resampled to 16 kHz, 0.96 s
     /// examples), or `None` without VGGish.
     pub fn vggish_embeddings(&self, audio: &Audio) -> Option<Result<Embeddings, ModelError>> {
-        let model = self.vggish.as_ref()?;
         let mono = audio.to_mono();
-        let samples = resample(&mono.samples, mono.sample_rate, VGGISH_RATE);
-        let examples = waveform_to_examples(&samples);
-        Some(model.embed(&examples, &self.device, VGGISH_BATCH))
+        let all = self.vggish_batch(&[(&mono.samples, mono.sample_rate)])?;
+        Some(all.map(|mut v| v.remove(0)))
+    }
+
+    /// VGGish embeddings of several mono clips `(samples, rate)`, all examples in shared
+    /// passes; `None` without VGGish.
+    pub fn vggish_batch(
+        &self,
+        clips: &[(&[f32], u32)],
+    ) -> Option<Result<Vec<Embeddings>, ModelError>> {
+        let model = self.vggish.as_ref()?;
+        let per_clip: Vec<Examples> = clips
+            .par_iter()
+            .map(|(s, rate)| waveform_to_examples(&resample(s, *rate, VGGISH_RATE)))
+            .collect();
+        let joined = Examples {
+            count: per_clip.iter().map(|e| e.count).sum(),
+            data: per_clip
+                .iter()
+                .flat_map(|e| e.data.iter().copied())
+                .collect(),
+        };
+        let run = || -> Result<Vec<Embeddings>, ModelError> {
+            let all = model.embed(&joined, &self.device, VGGISH_BATCH)?;
+            let mut out = Vec::with_capacity(per_clip.len());
+            let mut row = 0;
+            for e in &per_clip {
+                let data = all.data[row * all.dim..(row + e.count) * all.dim].to_vec();
+                out.push(Embeddings::new(e.count, all.dim, data).map_err(fad_error)?);
+                row += e.count;
+            }
+            Ok(out)
+        };
+        Some(run())
+    }
+
+    /// PaSST softmax rows of every audiocraft segment of each mono clip `(samples, rate)`;
+    /// `None` without PaSST.
+    pub fn passt_segments(
+        &self,
+        clips: &[(&[f32], u32)],
+    ) -> Option<Result<Vec<Vec<Vec<f32>>>, ModelError>> {
+        let model = self.passt.as_ref()?;
+        let resampled: Vec<Vec<f32>> = clips
+            .par_iter()
+            .map(|(s, rate)| resample(s, *rate, PASST_RATE))
+            .collect();
+        let refs: Vec<&[f32]> = resampled.iter().map(Vec::as_slice).collect();
+        Some(model.segment_probabilities_batch(&refs))
+    }
+
+    /// CLAP text consistency (cosine) of each mono clip `(samples, rate)` with its prompt;
+    /// `None` without CLAP.
+    pub fn clap_consistency(
+        &self,
+        clips: &[(&[f32], u32)],
+        prompts: &[&str],
+    ) -> Option<Result<Vec<f32>, ModelError>> {
+        let model = self.clap.as_ref()?;
+        let resampled: Vec<Vec<f32>> = clips
+            .par_iter()
+            .map(|(s, rate)| {
+                // Only the first 10 s reach the model: resample no more than that.
+                let keep = ((CLAP_INPUT_SECS * *rate as f64).ceil() as usize).min(s.len());
+                let mut r = resample(&s[..keep], *rate, CLAP_RATE);
+                r.truncate(10 * CLAP_RATE as usize);
+                r
+            })
+            .collect();
+        let refs: Vec<&[f32]> = resampled.iter().map(Vec::as_slice).collect();
+        Some(
+            model
+                .text_consistency(&refs, prompts)
+                .map_err(ModelError::from),
+        )
+    }
+}
+
+impl From<ClapError> for ModelError {
+    fn from(e: ClapError) -> Self {
+        ModelError::Clap(Box::new(e))
     }
 }
 
@@ -86,74 +250,271 @@ fn fad_error(e: crate::fad::FadError) -> ModelError {
     ModelError::Reference(e.to_string())
 }
 
+/// One clip to score: the prompt it answers, the audio, and the reference clip paired with the
+/// prompt (the KLD target; `None`: the reference set's mean class distribution).
+#[derive(Clone, Copy, Debug)]
+pub struct MusicItem<'a> {
+    /// The prompt.
+    pub prompt: &'a str,
+    /// The response's audio.
+    pub audio: &'a Audio,
+    /// The reference clip for this prompt, if the validator has one.
+    pub paired: Option<&'a Audio>,
+}
+
+/// What the model metrics need to know about a reference set: VGGish statistics, the mean PaSST
+/// class distribution and the built-in stand-ins (fingerprints for copies). Serialisable, so a
+/// set is embedded once and cached on disk (see [`crate::fad::StatsCache`]).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct MusicReference {
+    /// VGGish embedding statistics of the set (None without VGGish).
+    pub vggish: Option<GaussianStats>,
+    /// The set's mean PaSST class distribution, the KLD target of unpaired clips.
+    pub passt_mean: Option<Vec<f64>>,
+    /// The built-in metrics over the same set.
+    pub builtin: BuiltinMusicMetrics,
+}
+
+impl MusicReference {
+    /// Embeds and classifies the reference `clips` with every loaded model and builds the
+    /// stand-ins for the rest. Needs at least 2 usable clips.
+    pub fn build(models: &MusicModels, clips: &[Audio]) -> Result<Self, ModelError> {
+        let builtin = BuiltinMusicMetrics::from_reference(clips)
+            .map_err(|e| ModelError::Reference(e.to_string()))?;
+        let monos: Vec<Audio> = clips
+            .iter()
+            .filter(|c| malformed(c).is_none())
+            .map(Audio::to_mono)
+            .collect();
+        if monos.is_empty() {
+            return Err(ModelError::Reference("no usable reference clip".into()));
+        }
+        let mut vggish: Option<Embeddings> = None;
+        let mut passt_sum: Option<(Vec<f64>, usize)> = None;
+        // In chunks, so a large set does not hold every resampled clip at once.
+        for chunk in monos.chunks(16) {
+            let pairs: Vec<(&[f32], u32)> = chunk
+                .iter()
+                .map(|m| (m.samples.as_slice(), m.sample_rate))
+                .collect();
+            if let Some(embs) = models.vggish_batch(&pairs) {
+                for e in embs? {
+                    match &mut vggish {
+                        Some(all) => all.extend(&e).map_err(fad_error)?,
+                        None => vggish = Some(e),
+                    }
+                }
+            }
+            if let Some(segments) = models.passt_segments(&pairs) {
+                let (sum, n) = passt_sum.get_or_insert_with(|| (Vec::new(), 0));
+                for row in segments?.into_iter().flatten() {
+                    if sum.is_empty() {
+                        *sum = vec![0.0; row.len()];
+                    }
+                    sum.iter_mut().zip(&row).for_each(|(s, &v)| *s += v as f64);
+                    *n += 1;
+                }
+            }
+        }
+        let vggish = vggish.map(|e| e.stats().map_err(fad_error)).transpose()?;
+        let passt_mean = passt_sum
+            .map(|(sum, n)| {
+                if n == 0 {
+                    return Err(ModelError::Reference(
+                        "no reference clip long enough for PaSST".into(),
+                    ));
+                }
+                Ok(sum.into_iter().map(|s| s / n as f64).collect())
+            })
+            .transpose()?;
+        Ok(Self {
+            vggish,
+            passt_mean,
+            builtin,
+        })
+    }
+}
+
 /// BittAudio's metrics measured with the loaded models over a reference set; built once per
-/// set, then [`ModelMusicMetrics::measure`] per clip.
+/// set, then [`ModelMusicMetrics::measure_batch`] per batch of clips.
 pub struct ModelMusicMetrics {
     models: Arc<MusicModels>,
     vggish_reference: Option<GaussianStats>,
+    /// The set's mean PaSST class distribution (the KLD target of unpaired clips).
+    passt_mean: Option<Vec<f64>>,
     builtin: BuiltinMusicMetrics,
 }
 
 impl ModelMusicMetrics {
-    /// Embeds the reference `clips` with every loaded model and builds the stand-ins for the
-    /// rest. Needs at least 2 usable clips.
+    /// Embeds and classifies the reference `clips` with every loaded model (see
+    /// [`MusicReference::build`]).
     pub fn from_reference(models: Arc<MusicModels>, clips: &[Audio]) -> Result<Self, ModelError> {
-        let builtin = BuiltinMusicMetrics::from_reference(clips)
-            .map_err(|e| ModelError::Reference(e.to_string()))?;
-        let vggish_reference = if models.vggish.is_some() {
-            let mut all: Option<Embeddings> = None;
-            for clip in clips.iter().filter(|c| malformed(c).is_none()) {
-                let Some(e) = models.vggish_embeddings(clip) else {
-                    break;
-                };
-                let e = e?;
-                match &mut all {
-                    Some(a) => a.extend(&e).map_err(fad_error)?,
-                    None => all = Some(e),
+        let reference = MusicReference::build(&models, clips)?;
+        Ok(Self::new(models, reference))
+    }
+
+    /// Metrics over a reference set already embedded (e.g. read from a cache) with the same
+    /// models. A term whose model is loaded but whose statistics are missing uses the stand-in.
+    pub fn new(models: Arc<MusicModels>, reference: MusicReference) -> Self {
+        Self {
+            vggish_reference: reference.vggish.filter(|_| models.vggish.is_some()),
+            passt_mean: reference.passt_mean.filter(|_| models.passt.is_some()),
+            builtin: reference.builtin,
+            models,
+        }
+    }
+
+    /// The model behind each term, e.g. `"fad=vggish kld=passt clap=clap"`.
+    pub fn describe(&self) -> String {
+        let [fad, kld, clap] = self.term_models();
+        format!("fad={fad} kld={kld} clap={clap}")
+    }
+
+    /// The models behind FAD, KLD and CLAP, in that order (`"builtin"` where none is loaded).
+    pub fn term_models(&self) -> [&'static str; 3] {
+        let pick = |on: bool, name| if on { name } else { BuiltinMusicMetrics::MODEL };
+        [
+            pick(self.vggish_reference.is_some(), "vggish"),
+            pick(self.passt_mean.is_some(), "passt"),
+            pick(self.models.clap.is_some(), "clap"),
+        ]
+    }
+
+    /// Measures one clip (see [`Self::measure_batch`]).
+    pub fn measure(&self, prompt: &str, audio: &Audio, paired: Option<&Audio>) -> MusicMetrics {
+        let item = MusicItem {
+            prompt,
+            audio,
+            paired,
+        };
+        self.measure_batch(&[item]).remove(0)
+    }
+
+    /// Measures every item, each model running once over all usable clips. Clips that are
+    /// malformed or silent come back unusable; if a model fails (e.g. out of GPU memory), the
+    /// batch is measured with the built-in stand-ins instead, so a validator's fault never
+    /// zeroes a miner.
+    pub fn measure_batch(&self, items: &[MusicItem]) -> Vec<MusicMetrics> {
+        let all_models = self.term_models().iter().all(|m| *m != "builtin");
+        let mut out: Vec<MusicMetrics> = items
+            .par_iter()
+            .map(|it| {
+                if all_models {
+                    self.builtin.screen(it.audio, it.paired)
+                } else {
+                    self.builtin.measure(it.prompt, it.audio, it.paired)
+                }
+            })
+            .collect();
+        let live: Vec<usize> = (0..items.len())
+            .filter(|&i| out[i].unusable.is_none())
+            .collect();
+        if live.is_empty() {
+            return out;
+        }
+        if let Err(e) = self.fill_model_terms(items, &live, &mut out) {
+            tracing::warn!(error = %e, "music models failed; scoring this batch with the built-in metrics");
+            for &i in &live {
+                let it = &items[i];
+                out[i] = self.builtin.measure(it.prompt, it.audio, it.paired);
+            }
+        }
+        out
+    }
+
+    fn fill_model_terms(
+        &self,
+        items: &[MusicItem],
+        live: &[usize],
+        out: &mut [MusicMetrics],
+    ) -> Result<(), ModelError> {
+        let monos: Vec<Audio> = live.par_iter().map(|&i| items[i].audio.to_mono()).collect();
+        let clips: Vec<(&[f32], u32)> = monos
+            .iter()
+            .map(|m| (m.samples.as_slice(), m.sample_rate))
+            .collect();
+        if let Some(reference) = &self.vggish_reference {
+            if let Some(embs) = self.models.vggish_batch(&clips) {
+                for (&i, e) in live.iter().zip(embs?) {
+                    out[i].fad = e
+                        .stats()
+                        .and_then(|s| frechet_report(reference, &s, DEFAULT_EPS))
+                        .map(|r| r.distance)
+                        .unwrap_or(f64::INFINITY);
                 }
             }
-            let all = all.ok_or_else(|| {
-                ModelError::Reference("no usable reference clip for VGGish".into())
-            })?;
-            Some(all.stats().map_err(fad_error)?)
-        } else {
-            None
-        };
-        Ok(Self {
-            models,
-            vggish_reference,
-            builtin,
-        })
-    }
-
-    /// The models behind each term, e.g. `"fad=vggish kld=builtin clap=builtin"`.
-    pub fn describe(&self) -> String {
-        let fad = if self.vggish_reference.is_some() {
-            "vggish"
-        } else {
-            "builtin"
-        };
-        format!("fad={fad} kld=builtin clap=builtin")
-    }
-
-    /// Measures `audio` for `prompt` (`paired`: the reference clip for this prompt, the KLD
-    /// target; None: the set's mean).
-    pub fn measure(&self, prompt: &str, audio: &Audio, paired: Option<&Audio>) -> MusicMetrics {
-        let mut m = self.builtin.measure(prompt, audio, paired);
-        if m.unusable.is_some() {
-            return m;
         }
-        if let Some(reference) = &self.vggish_reference {
-            m.fad = match self.models.vggish_embeddings(audio) {
-                Some(Ok(e)) => e
-                    .stats()
-                    .and_then(|s| frechet_report(reference, &s, DEFAULT_EPS))
-                    .map(|r| r.distance)
-                    .unwrap_or(f64::INFINITY),
-                _ => f64::INFINITY,
+        if let Some(mean) = &self.passt_mean {
+            self.fill_kld(items, live, &monos, mean, out)?;
+        }
+        let prompts: Vec<&str> = live.iter().map(|&i| items[i].prompt).collect();
+        if let Some(scores) = self.models.clap_consistency(&clips, &prompts) {
+            for (&i, c) in live.iter().zip(scores?) {
+                out[i].clap = c as f64;
+            }
+        }
+        Ok(())
+    }
+
+    /// audiocraft's KLD: segment by segment against the paired clip (both cut to the shorter),
+    /// or against the set's mean distribution for unpaired clips.
+    fn fill_kld(
+        &self,
+        items: &[MusicItem],
+        live: &[usize],
+        monos: &[Audio],
+        mean: &[f64],
+        out: &mut [MusicMetrics],
+    ) -> Result<(), ModelError> {
+        // Everything at PaSST's rate first, so a pair can be cut to the shorter clip.
+        let at_rate = |a: &Audio| resample(&a.samples, a.sample_rate, PASST_RATE);
+        let generated: Vec<Vec<f32>> = monos.par_iter().map(at_rate).collect();
+        let paired: Vec<Option<Vec<f32>>> = live
+            .par_iter()
+            .map(|&i| {
+                let p = items[i].paired.filter(|p| malformed(p).is_none())?;
+                Some(at_rate(&p.to_mono()))
+            })
+            .collect();
+        let mut clips: Vec<(&[f32], u32)> = Vec::new();
+        for (g, p) in generated.iter().zip(&paired) {
+            match p {
+                Some(p) => {
+                    let n = g.len().min(p.len());
+                    clips.push((&g[..n], PASST_RATE));
+                    clips.push((&p[..n], PASST_RATE));
+                }
+                None => clips.push((g, PASST_RATE)),
+            }
+        }
+        let Some(rows) = self.models.passt_segments(&clips) else {
+            return Ok(());
+        };
+        let mut rows = rows?.into_iter();
+        let widen = |r: &[f32]| r.iter().map(|&v| v as f64).collect::<Vec<f64>>();
+        for (&i, p) in live.iter().zip(&paired) {
+            let generated = rows.next().unwrap_or_default();
+            let pairs: Vec<(Vec<f64>, Vec<f64>)> = if p.is_some() {
+                let reference = rows.next().unwrap_or_default();
+                generated
+                    .iter()
+                    .zip(&reference)
+                    .map(|(g, r)| (widen(g), widen(r)))
+                    .collect()
+            } else {
+                generated
+                    .iter()
+                    .map(|g| (widen(g), mean.to_vec()))
+                    .collect()
             };
+            out[i].kld = mean_kld(pairs.iter().map(|(g, r)| (g.as_slice(), r.as_slice())))
+                .unwrap_or(Kld {
+                    kld: f64::INFINITY,
+                    kld_qp: f64::INFINITY,
+                    kld_both: f64::INFINITY,
+                });
         }
-        m
+        Ok(())
     }
 }
 

@@ -313,7 +313,7 @@ impl Passt {
         &self,
         clips: &[&[f32]],
     ) -> Result<Vec<Vec<Vec<f32>>>, ModelError> {
-        let mut mels = Vec::new();
+        let mut all_segments = Vec::new();
         let mut counts = Vec::with_capacity(clips.len());
         for (c, clip) in clips.iter().enumerate() {
             let segments = passt_input::segments(clip);
@@ -329,8 +329,16 @@ impl Passt {
             }
             counts.push(segments.len());
             // Segments over MIN_SEGMENT_SAMPLES are always long enough for the STFT.
-            mels.extend(segments.into_iter().filter_map(passt_input::log_mel));
+            all_segments.extend(segments);
         }
+        // The log-mels are CPU work: one segment per thread.
+        let mels: Vec<LogMel> = {
+            use rayon::prelude::*;
+            all_segments
+                .into_par_iter()
+                .filter_map(passt_input::log_mel)
+                .collect()
+        };
         let logits = self.logits(&mels)?;
         let mut rows = logits.into_iter().map(|l| softmax(&l));
         Ok(counts

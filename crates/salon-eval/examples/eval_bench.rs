@@ -1,0 +1,214 @@
+//! Times BittAudio's model metrics on candle (VGGish FAD against a reference set, PaSST KLD,
+//! CLAP text consistency), the models loaded once: one 15 s clip fully scored and a batch of
+//! clips, one JSON line per measurement (issue 6, item 7).
+//!
+//! `cargo run --release -p salon-eval [--features cuda] --example eval_bench -- --vggish FILE
+//!  --passt FILE --clap DIR [--device cpu|cuda] [--clips 10] [--iters 10] [--reference 8]
+//!  [--secs 15]`
+//!
+//! Clips are deterministic 32 kHz mono tones plus hash noise (no data needed);
+//! `scripts/audio_eval_random_weights.py` makes random weights of the released shapes.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use candle_core::Device;
+use salon_core::Audio;
+use salon_eval::models::music::{ModelMusicMetrics, ModelPaths, MusicItem, MusicModels};
+use serde_json::json;
+
+/// Sample rate of the generated clips (MusicGen's and PaSST's).
+const RATE: u32 = 32_000;
+
+const USAGE: &str = "usage: eval_bench --vggish FILE --passt FILE --clap DIR [--device cpu|cuda] \
+                     [--clips 10] [--iters 10] [--reference 8] [--secs 15]";
+
+const PROMPTS: [&str; 5] = [
+    "upbeat electronic dance music with a heavy bass line",
+    "calm solo piano in a minor key",
+    "a rock song with distorted electric guitars and loud drums",
+    "ambient synth pads, slow and dreamy",
+    "jazz trio with brushed drums and a walking bass",
+];
+
+fn arg(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+fn parsed<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> Result<T, String> {
+    match arg(args, name) {
+        Some(v) => v.parse().map_err(|_| format!("bad {name} {v:?}\n{USAGE}")),
+        None => Ok(default),
+    }
+}
+
+/// SplitMix64's output for `seed + (k + 1) * gamma`, as a uniform in [0, 1).
+fn splitmix_uniform(seed: u64, k: u64) -> f64 {
+    let mut z = seed.wrapping_add((k + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    (z >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// A `secs`-long clip: a three-note chord (root set by `seed`) pulsing at 2 Hz, plus noise.
+fn clip(seed: u64, secs: f32) -> Audio {
+    let n = (secs * RATE as f32) as usize;
+    let root = 110.0 * 2f64.powf((seed % 24) as f64 / 12.0);
+    let freqs = [root, root * 1.26, root * 1.5];
+    let samples = (0..n)
+        .map(|i| {
+            let t = i as f64 / RATE as f64;
+            let pulse = 0.6 + 0.4 * (2.0 * std::f64::consts::PI * 2.0 * t).sin().abs();
+            let chord: f64 = freqs
+                .iter()
+                .map(|f| (2.0 * std::f64::consts::PI * f * t).sin())
+                .sum::<f64>()
+                / 3.0;
+            let noise = 2.0 * splitmix_uniform(seed, i as u64) - 1.0;
+            (0.3 * pulse * chord + 0.05 * noise) as f32
+        })
+        .collect();
+    Audio::mono(samples, RATE)
+}
+
+/// (median, min, max) of `v`.
+fn summary(v: &mut [f64]) -> (f64, f64, f64) {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    let median = if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    };
+    (median, v[0], v[n - 1])
+}
+
+fn round(x: f64) -> f64 {
+    (x * 1e4).round() / 1e4
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "-h" || a == "--help") {
+        println!("{USAGE}");
+        return Ok(());
+    }
+    let path = |name: &str| arg(&args, name).map(PathBuf::from);
+    let paths = ModelPaths {
+        vggish: path("--vggish"),
+        passt: path("--passt"),
+        clap: path("--clap"),
+    };
+    let device_name = arg(&args, "--device").unwrap_or_else(|| "cpu".into());
+    let device = match device_name.as_str() {
+        "cuda" => Device::new_cuda(0)?,
+        "cpu" => Device::Cpu,
+        other => return Err(format!("unknown device {other:?}\n{USAGE}").into()),
+    };
+    let clips: usize = parsed(&args, "--clips", 10)?;
+    let iters: usize = parsed(&args, "--iters", 10)?;
+    let references: usize = parsed(&args, "--reference", 8)?;
+    let secs: f32 = parsed(&args, "--secs", 15.0)?;
+    if clips == 0 || iters == 0 || references < 2 {
+        return Err(format!("need --clips >= 1, --iters >= 1, --reference >= 2\n{USAGE}").into());
+    }
+
+    let t = Instant::now();
+    let models = Arc::new(MusicModels::load(&paths, &device)?);
+    device.synchronize()?;
+    let load_s = t.elapsed().as_secs_f64();
+    let reference: Vec<Audio> = (0..references as u64).map(|s| clip(s, secs)).collect();
+    let t = Instant::now();
+    let metrics = ModelMusicMetrics::from_reference(models.clone(), &reference)?;
+    let reference_s = t.elapsed().as_secs_f64();
+    if metrics.term_models().contains(&"builtin") {
+        eprintln!(
+            "note: not every term runs on a model ({}); pass --vggish, --passt and --clap",
+            metrics.describe()
+        );
+    }
+
+    let audio: Vec<Audio> = (0..clips as u64).map(|s| clip(1000 + s, secs)).collect();
+    let items: Vec<MusicItem> = audio
+        .iter()
+        .enumerate()
+        .map(|(i, a)| MusicItem {
+            prompt: PROMPTS[i % PROMPTS.len()],
+            audio: a,
+            paired: None,
+        })
+        .collect();
+
+    // Each loaded model once over the whole batch, errors surfaced: measure_batch would fall back
+    // to the built-in stand-ins on a model failure (out of memory, say) and time those instead.
+    let monos: Vec<(&[f32], u32)> = audio
+        .iter()
+        .map(|a| (a.samples.as_slice(), a.sample_rate))
+        .collect();
+    let prompts: Vec<&str> = items.iter().map(|it| it.prompt).collect();
+    if let Some(r) = models.vggish_batch(&monos) {
+        r?;
+    }
+    if let Some(r) = models.passt_segments(&monos) {
+        r?;
+    }
+    if let Some(r) = models.clap_consistency(&monos, &prompts) {
+        r?;
+    }
+    // Warm-up: kernel loading and the allocator at both batch sizes.
+    let first = metrics.measure_batch(&items[..1]);
+    metrics.measure_batch(&items[..1]);
+    metrics.measure_batch(&items);
+    println!(
+        "{}",
+        json!({
+            "check": "first clip's metrics",
+            "terms": metrics.describe(),
+            "metrics": first.first(),
+        })
+    );
+
+    let mut per_clip = Vec::with_capacity(iters);
+    for i in 0..iters {
+        let item = &items[i % items.len()..][..1];
+        let t = Instant::now();
+        let out = metrics.measure_batch(item);
+        per_clip.push(t.elapsed().as_secs_f64());
+        assert_eq!(out.len(), 1);
+    }
+    let mut batch = Vec::with_capacity(iters);
+    for _ in 0..iters {
+        let t = Instant::now();
+        let out = metrics.measure_batch(&items);
+        batch.push(t.elapsed().as_secs_f64());
+        assert_eq!(out.len(), items.len());
+    }
+    let (p_med, p_min, p_max) = summary(&mut per_clip);
+    let (b_med, b_min, b_max) = summary(&mut batch);
+    println!(
+        "{}",
+        json!({
+            "impl": "salon (candle), fp32",
+            "device": device_name,
+            "terms": metrics.describe(),
+            "clip_s": secs,
+            "load_s": round(load_s),
+            "reference_clips": references,
+            "reference_s": round(reference_s),
+            "iters": iters,
+            "per_clip_s_median": round(p_med),
+            "min": round(p_min),
+            "max": round(p_max),
+            "batch": clips,
+            "batch_s_median": round(b_med),
+            "batch_min": round(b_min),
+            "batch_max": round(b_max),
+            "batch_per_clip_s": round(b_med / clips as f64),
+        })
+    );
+    Ok(())
+}
