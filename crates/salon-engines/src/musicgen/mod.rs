@@ -13,6 +13,7 @@ pub mod chroma;
 pub mod config;
 pub mod decoder;
 pub mod encodec;
+pub mod encodec_encoder;
 #[cfg(feature = "cuda")]
 pub mod fused;
 pub mod generate;
