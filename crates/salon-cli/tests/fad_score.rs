@@ -9,10 +9,15 @@ use salon_engines::Engine;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// Runs salon with its caches in `cache` and no checkpoint discoverable from this machine's
+/// model folders.
 fn salon(args: &[&str], cache: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_salon"))
         .args(args)
         .env("SALON_CACHE_DIR", cache)
+        .env("SALON_MODELS_DIR", cache.join("no-models"))
+        .env("TORCH_HOME", cache.join("no-torch"))
+        .env("HF_HUB_CACHE", cache.join("no-hf"))
         .output()
         .unwrap()
 }
@@ -61,18 +66,75 @@ fn fad_of_embedding_files_agrees_with_scipy() {
 }
 
 #[test]
-fn models_not_in_this_build_say_so_and_exit_2() {
+fn missing_checkpoints_say_so_and_exit_2() {
     let tmp = tempfile::tempdir().unwrap();
+    write_wav(
+        &tmp.path().join("a.wav"),
+        &compose("lofi hip hop beat", 2.0, 1),
+    );
     let d = tmp.path().to_str().unwrap();
     for model in ["vggish", "clap", "encodec"] {
         let out = salon(&["fad", d, d, "--model", model], tmp.path());
         assert_eq!(out.status.code(), Some(2), "{model}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
-            err.contains(model) && err.contains("not available"),
+            err.contains(&format!("no {model} checkpoint found")) && err.contains("--checkpoint"),
             "{err}"
         );
     }
+    let out = salon(
+        &[
+            "fad",
+            d,
+            d,
+            "--model",
+            "clap",
+            "--checkpoint",
+            "/no/such/clap",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/no/such/clap"));
+}
+
+#[test]
+fn encodec_fad_runs_on_a_checkpoint() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (refs, eval) = (tmp.path().join("ref"), tmp.path().join("eval"));
+    for d in [&refs, &eval] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    for i in 0..3u64 {
+        write_wav(
+            &refs.join(format!("{i}.wav")),
+            &compose("folk tune with guitar and flute", 1.0, 40 + i),
+        );
+        write_wav(
+            &eval.join(format!("{i}.wav")),
+            &compose("folk tune with guitar and flute", 1.0, 80 + i),
+        );
+    }
+    let ckpt = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../salon-engines/tests/data/encodec_encoder_tiny");
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let out = json(&salon(
+        &[
+            "fad",
+            &s(&refs),
+            &s(&eval),
+            "--model",
+            "encodec",
+            "--checkpoint",
+            &s(&ckpt),
+            "--no-cache",
+        ],
+        tmp.path(),
+    ));
+    assert_eq!(out["model"], "encodec");
+    let rows = out["eval"]["rows"].as_u64().unwrap();
+    assert!(rows >= 3, "one row per latent frame: {out}");
+    assert!(out["fad"].as_f64().unwrap() >= 0.0, "{out}");
 }
 
 fn compose(prompt: &str, secs: f32, seed: u64) -> Audio {
@@ -180,4 +242,103 @@ fn builtin_fad_and_music_score_work_end_to_end() {
     assert!(hiss["score"].as_f64().unwrap() < g, "{hiss}");
     let short = score(&honest.join("3.wav"), "15");
     assert_eq!(short["score"], 0.0, "8 s for 15 s asked: {short}");
+}
+
+/// The tiny random CLAP checkpoint of the golden tests (transformers layout).
+fn clap_fixture() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../salon-eval/tests/fixtures/clap")
+}
+
+#[test]
+fn clap_fad_and_music_score_run_on_a_checkpoint() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (refs, eval) = (tmp.path().join("ref"), tmp.path().join("eval"));
+    for d in [&refs, &eval] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    for i in 0..3u64 {
+        write_wav(
+            &refs.join(format!("{i}.wav")),
+            &compose("lofi hip hop beat", 12.0, 300 + i),
+        );
+        write_wav(
+            &eval.join(format!("{i}.wav")),
+            &compose("lofi hip hop beat", 4.0, 700 + i),
+        );
+    }
+    let cache = tmp.path().join("cache");
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let args = [
+        "fad".to_string(),
+        s(&refs),
+        s(&eval),
+        "--model".into(),
+        "clap".into(),
+        "--checkpoint".into(),
+        s(&clap_fixture()),
+    ];
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let first = json(&salon(&args, &cache));
+    assert_eq!(first["model"], "clap");
+    // 12 s references: one full 10 s window and a 2 s tail each; 4 s clips: one window each.
+    assert_eq!(first["reference"]["rows"], 6, "{first}");
+    assert_eq!(first["eval"]["rows"], 3, "{first}");
+    assert!(first["fad"].as_f64().unwrap() >= 0.0, "{first}");
+    let again = json(&salon(&args, &cache));
+    assert_eq!(again["reference"]["cached"], true);
+    assert_eq!(again["fad"], first["fad"]);
+
+    // `salon score music --models DIR` with only CLAP there: CLAP measures text consistency, the
+    // built-in stand-ins the rest.
+    let models = tmp.path().join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    copy_dir(&clap_fixture(), &models.join("larger_clap_music"));
+    let out = json(&salon(
+        &[
+            "score",
+            "music",
+            "--prompt",
+            "lofi hip hop beat",
+            "--reference",
+            &s(&refs),
+            "--duration",
+            "4",
+            "--models",
+            &s(&models),
+            &s(&eval.join("0.wav")),
+        ],
+        &cache,
+    ));
+    assert_eq!(out["models"]["clap"], "clap", "{out}");
+    assert_eq!(out["models"]["fad"], "builtin", "{out}");
+    let c = out["clap"].as_f64().unwrap();
+    assert!((-1.0..=1.0).contains(&c) && c != 0.0, "{out}");
+    assert!(out["score"].is_number());
+
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = salon(
+        &[
+            "score",
+            "music",
+            "--prompt",
+            "x",
+            "--reference",
+            &s(&refs),
+            "--models",
+            &s(&empty),
+            &s(&eval.join("0.wav")),
+        ],
+        &cache,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no released checkpoint"));
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
 }

@@ -50,15 +50,15 @@ impl Scorers {
 /// Clips in the built-in music reference set.
 const REFERENCE_CLIPS: u64 = 12;
 
-/// Reference statistics for music: the honest built-in composer on prompts from the corpus
+/// The built-in music reference clips: the honest built-in composer on prompts from the corpus
 /// (fixed seeds, so every validator builds the same set).
-pub fn builtin_music_reference() -> Option<salon_eval::audio::ReferenceStats> {
+pub fn builtin_music_clips() -> Vec<salon_core::Audio> {
     use rand::SeedableRng;
     let prompts = crate::prompts::PromptGenerator::builtin(crate::prompts::PromptKind::Music);
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0x5a10_0001);
     let composer =
         salon_engines::builtin::music::Composer::new(salon_engines::builtin::Fidelity(1.0));
-    let clips: Vec<salon_core::Audio> = (0..REFERENCE_CLIPS)
+    (0..REFERENCE_CLIPS)
         .filter_map(|i| {
             let req = salon_core::Request::TextToMusic(salon_core::task::MusicRequest {
                 prompt: prompts.generate(&mut rng),
@@ -70,8 +70,12 @@ pub fn builtin_music_reference() -> Option<salon_eval::audio::ReferenceStats> {
                 _ => None,
             }
         })
-        .collect();
-    match salon_eval::audio::ReferenceStats::from_clips(&clips) {
+        .collect()
+}
+
+/// Reference statistics for music over [`builtin_music_clips`].
+pub fn builtin_music_reference() -> Option<salon_eval::audio::ReferenceStats> {
+    match salon_eval::audio::ReferenceStats::from_clips(&builtin_music_clips()) {
         Ok(r) => Some(r),
         Err(e) => {
             tracing::warn!("no music reference set ({e}); FAD term disabled");
@@ -114,5 +118,36 @@ impl Scorers {
             "validator uses the built-in metrics (no model weights configured)"
         );
         s
+    }
+}
+
+impl Scorers {
+    /// Scores text-to-music with the released models (BittAudio's reward, fixed) over
+    /// `reference` clips (None: the built-in composer's set), if the profile has music; other
+    /// tasks keep their evaluators.
+    pub fn with_music_models(
+        mut self,
+        profile: &salon_core::Profile,
+        models: Arc<salon_eval::models::music::MusicModels>,
+        reference: Option<Vec<salon_core::Audio>>,
+    ) -> Result<Scorers, salon_eval::models::ModelError> {
+        use salon_eval::models::music::{ModelMusicEvaluator, ModelMusicMetrics};
+        if !profile.tasks.iter().any(|t| t.task == Task::TextToMusic) {
+            return Ok(self);
+        }
+        let (clips, source) = match reference {
+            Some(clips) => (clips, "given reference set"),
+            None => (builtin_music_clips(), "built-in composer's reference set"),
+        };
+        let metrics = ModelMusicMetrics::from_reference(models, &clips)?;
+        let evaluator = ModelMusicEvaluator::new(metrics);
+        tracing::info!(
+            models = %evaluator.describe(),
+            reference_clips = clips.len(),
+            "music is scored with the released models over the {source}"
+        );
+        self.evaluators
+            .insert(Task::TextToMusic, Arc::new(evaluator));
+        Ok(self)
     }
 }

@@ -1,13 +1,26 @@
 //! `salon fad`: Frechet Audio Distance between two sets, like fadtk: from embedding files
-//! (`--embeddings A.npy B.npy`) or from two folders of WAV files with an embedding model.
+//! (`--embeddings A.npy B.npy`) or from two folders of WAV files with an embedding model
+//! (VGGish, CLAP, or the built-in features).
 
+use super::eval_models::{checkpoint_tag, model_paths};
 use crate::usage::usage;
 use anyhow::Context;
+use candle_core::Device;
 use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
 use salon_core::Audio;
+use salon_engines::musicgen::encodec_encoder::EncodecEncoder;
 use salon_eval::audio::music::{music_features, FEATURE_DIM};
+use salon_eval::audio::resample::resample;
 use salon_eval::fad::{self, Embeddings, FadInfOptions, StatsCache};
+use salon_eval::models::checkpoints::{self, ENCODEC_REPO};
+use salon_eval::models::clap::Clap;
+use salon_eval::models::music::{ModelPaths, MusicModels};
 use std::path::{Path, PathBuf};
+
+/// CLAP embeds 10 s windows at 48 kHz.
+const CLAP_RATE: u32 = 48_000;
+const CLAP_WINDOW: usize = 10 * CLAP_RATE as usize;
 
 /// Frechet Audio Distance between a reference (background) set and an evaluated set.
 #[derive(Args)]
@@ -18,9 +31,21 @@ pub struct FadArgs {
     /// Two .npy files of float32/float64 embeddings [n, d] (reference, evaluated) instead of folders.
     #[arg(long, num_args = 2, value_names = ["A.npy", "B.npy"], conflicts_with = "dirs")]
     embeddings: Option<Vec<PathBuf>>,
-    /// Embedding model for folders. Only `builtin` (handcrafted frame features) is in this build.
+    /// Embedding model for folders: vggish (one 128-d row per 0.96 s), clap (one 512-d row per
+    /// 10 s window) or builtin (handcrafted frame features, no weights).
     #[arg(long, value_enum, default_value_t = Model::Builtin)]
     model: Model,
+    /// The model's checkpoint: torchvggish's vggish-10086976.pth for vggish, a transformers CLAP
+    /// folder (config.json, model.safetensors) for clap. Default: found in --models, else in
+    /// $SALON_MODELS_DIR, the torch hub cache or the Hugging Face cache.
+    #[arg(long, value_name = "PATH")]
+    checkpoint: Option<PathBuf>,
+    /// A folder holding the released checkpoints under their released names.
+    #[arg(long, value_name = "DIR")]
+    models: Option<PathBuf>,
+    /// Where the model runs: cpu, cuda or cuda:N (CUDA needs a build with --features cuda).
+    #[arg(long, default_value = "cpu")]
+    device: String,
     /// Also report FAD-inf (regression of FAD over 1/n, as fadtk).
     #[arg(long)]
     inf: bool,
@@ -37,11 +62,11 @@ pub struct FadArgs {
 pub enum Model {
     /// Built-in handcrafted frame features (MFCCs, centroid, flatness, level, onset): no weights.
     Builtin,
-    /// VGGish (16 kHz, 128-d): not in this build yet.
+    /// VGGish (16 kHz, 128-d per 0.96 s), as BittAudio's FAD.
     Vggish,
-    /// LAION CLAP audio tower (512-d): not in this build yet.
+    /// LAION CLAP audio tower (48 kHz, 512-d per 10 s window), laion/larger_clap_music by default.
     Clap,
-    /// EnCodec latents: not in this build yet.
+    /// EnCodec encoder latents (24 kHz, 128-d at 75 Hz), as fadtk's encodec-emb.
     Encodec,
 }
 
@@ -54,18 +79,6 @@ impl Model {
             Model::Clap => "clap",
             Model::Encodec => "encodec",
         }
-    }
-
-    /// Exit 2 with a clear message for a model this build does not have.
-    pub fn require_available(self) -> anyhow::Result<()> {
-        if self == Model::Builtin {
-            return Ok(());
-        }
-        Err(usage(format!(
-            "the {} embedding model is not available in this build yet; use --model builtin, or \
-             compute embeddings elsewhere and pass them with --embeddings A.npy B.npy",
-            self.name()
-        )))
     }
 }
 
@@ -109,7 +122,6 @@ pub fn run(args: FadArgs) -> anyhow::Result<()> {
                 "give two folders (reference, evaluated) or --embeddings A.npy B.npy",
             ));
         };
-        args.model.require_available()?;
         folders(&args, reference, eval)?
     };
     println!("{out}");
@@ -119,11 +131,15 @@ pub fn run(args: FadArgs) -> anyhow::Result<()> {
 fn folders(args: &FadArgs, reference: &Path, eval: &Path) -> anyhow::Result<serde_json::Value> {
     let ref_files = wav_files(reference)?;
     let eval_files = wav_files(eval)?;
+    let embedder = Embedder::load(args)?;
+    let bar = progress(ref_files.len() + eval_files.len());
     let build = || -> Result<fad::GaussianStats, fad::FadError> {
-        let e = builtin_embeddings(&ref_files).map_err(|e| fad::FadError::Npy {
-            path: reference.display().to_string(),
-            why: e.to_string(),
-        })?;
+        let e = embedder
+            .embed_files(&ref_files, &bar)
+            .map_err(|e| fad::FadError::Npy {
+                path: reference.display().to_string(),
+                why: format!("{e:#}"),
+            })?;
         e.stats()
     };
     let (ref_stats, cached) = if args.no_cache {
@@ -135,10 +151,14 @@ fn folders(args: &FadArgs, reference: &Path, eval: &Path) -> anyhow::Result<serd
                 .unwrap_or_else(StatsCache::default_dir),
         );
         let key = fad::set_key(&ref_files)?;
-        let c = cache.get_or_build(args.model.name(), &key, build)?;
+        let c = cache.get_or_build(&embedder.cache_name, &key, build)?;
         (c.value, c.hit)
     };
-    let eval_emb = builtin_embeddings(&eval_files)?;
+    if cached {
+        bar.inc(ref_files.len() as u64);
+    }
+    let eval_emb = embedder.embed_files(&eval_files, &bar)?;
+    bar.finish_and_clear();
     let eval_stats = eval_emb
         .stats()
         .with_context(|| format!("statistics of {}", eval.display()))?;
@@ -150,6 +170,9 @@ fn folders(args: &FadArgs, reference: &Path, eval: &Path) -> anyhow::Result<serd
         "reference": { "dir": reference, "files": ref_files.len(), "rows": ref_stats.count, "cached": cached },
         "eval": { "dir": eval, "files": eval_files.len(), "rows": eval_stats.count },
     });
+    if let Some(c) = &embedder.checkpoint {
+        out["checkpoint"] = serde_json::json!(c);
+    }
     if args.inf {
         out["fad_inf"] = serde_json::to_value(fad::fad_inf(
             &ref_stats,
@@ -158,6 +181,161 @@ fn folders(args: &FadArgs, reference: &Path, eval: &Path) -> anyhow::Result<serd
         )?)?;
     }
     Ok(out)
+}
+
+fn progress(files: usize) -> ProgressBar {
+    let bar = ProgressBar::new(files as u64);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} embedding [{bar:30}] {pos}/{len} files {elapsed_precise} eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar
+}
+
+/// The network behind `--model`.
+enum Network {
+    Builtin,
+    Vggish(Box<MusicModels>),
+    Clap(Box<Clap>),
+    Encodec(Box<EncodecEncoder>),
+}
+
+/// An embedding model ready to embed files, with its cache name.
+struct Embedder {
+    network: Network,
+    /// Names the model and its checkpoint in the statistics cache.
+    cache_name: String,
+    checkpoint: Option<PathBuf>,
+}
+
+impl Embedder {
+    fn load(args: &FadArgs) -> anyhow::Result<Self> {
+        if args.model == Model::Builtin {
+            return Ok(Self {
+                network: Network::Builtin,
+                cache_name: Model::Builtin.name().into(),
+                checkpoint: None,
+            });
+        }
+        let found = model_paths(args.models.as_deref())?;
+        let (path, hint) = match args.model {
+            Model::Vggish => (
+                found.vggish,
+                "torchvggish's vggish-10086976.pth, in $SALON_MODELS_DIR or the torch hub cache",
+            ),
+            Model::Encodec => (
+                match args.models.as_deref() {
+                    Some(dir) => Some(dir.join(repo_name(ENCODEC_REPO)))
+                        .filter(|d| d.join("config.json").is_file()),
+                    None => checkpoints::find_repo(ENCODEC_REPO),
+                },
+                "a transformers EnCodec folder such as facebook/encodec_24khz, in \
+                 $SALON_MODELS_DIR or the Hugging Face cache",
+            ),
+            _ => (
+                found.clap,
+                "a transformers CLAP folder such as laion/larger_clap_music, in $SALON_MODELS_DIR \
+                 or the Hugging Face cache",
+            ),
+        };
+        let Some(path) = args.checkpoint.clone().or(path) else {
+            return Err(usage(format!(
+                "no {} checkpoint found: pass --checkpoint PATH or --models DIR ({hint})",
+                args.model.name()
+            )));
+        };
+        if !path.exists() {
+            return Err(usage(format!("--checkpoint {}: not found", path.display())));
+        }
+        let device = salon_engines::musicgen::device_by_name(&args.device)
+            .map_err(|e| usage(e.to_string()))?;
+        let network = load_network(args.model, &path, &device)
+            .map_err(|e| usage(format!("cannot load {}: {e:#}", path.display())))?;
+        Ok(Self {
+            network,
+            cache_name: format!("{}-{}", args.model.name(), checkpoint_tag(&[&path])),
+            checkpoint: Some(path),
+        })
+    }
+
+    /// The rows of every file, pooled.
+    fn embed_files(&self, files: &[PathBuf], bar: &ProgressBar) -> anyhow::Result<Embeddings> {
+        let mut all: Option<Embeddings> = None;
+        for f in files {
+            let audio = load_wav(f)?;
+            let e = self
+                .embed(&audio)
+                .with_context(|| format!("embedding {}", f.display()))?;
+            match &mut all {
+                Some(a) => a.extend(&e)?,
+                None => all = Some(e),
+            }
+            bar.inc(1);
+        }
+        all.ok_or_else(|| usage("no files to embed"))
+    }
+
+    fn embed(&self, audio: &Audio) -> anyhow::Result<Embeddings> {
+        match &self.network {
+            Network::Builtin => {
+                let rows: Vec<f32> = music_features(audio).frames.concat();
+                Ok(Embeddings::from_f32(
+                    rows.len() / FEATURE_DIM,
+                    FEATURE_DIM,
+                    &rows,
+                )?)
+            }
+            Network::Vggish(m) => Ok(m
+                .vggish_embeddings(audio)
+                .context("VGGish is not loaded")??),
+            Network::Clap(m) => {
+                let mono = audio.to_mono();
+                let wav = resample(&mono.samples, mono.sample_rate, CLAP_RATE);
+                // Non-overlapping 10 s windows; a tail under a second is dropped unless it is all.
+                let windows: Vec<&[f32]> = wav
+                    .chunks(CLAP_WINDOW)
+                    .filter(|w| w.len() >= CLAP_RATE as usize || wav.len() < CLAP_WINDOW)
+                    .collect();
+                let rows: Vec<Vec<f32>> = m.audio_embeddings(&windows)?.to_vec2()?;
+                Ok(Embeddings::from_rows(
+                    rows.iter().map(Vec::as_slice),
+                    m.embedding_dim(),
+                )?)
+            }
+            Network::Encodec(m) => {
+                // fadtk cuts clips at 3 minutes (the encoder's first conv needs memory in
+                // proportion to the clip).
+                let mono = audio.to_mono();
+                let keep = mono.samples.len().min(180 * mono.sample_rate as usize);
+                let wav = resample(&mono.samples[..keep], mono.sample_rate, m.sample_rate());
+                let rows = m.embed(&wav)?;
+                Ok(Embeddings::from_rows(
+                    rows.iter().map(Vec::as_slice),
+                    m.hidden_size(),
+                )?)
+            }
+        }
+    }
+}
+
+fn load_network(model: Model, path: &Path, device: &Device) -> anyhow::Result<Network> {
+    Ok(match model {
+        Model::Vggish => Network::Vggish(Box::new(MusicModels::load(
+            &ModelPaths {
+                vggish: Some(path.to_path_buf()),
+                ..ModelPaths::default()
+            },
+            device,
+        )?)),
+        Model::Clap => Network::Clap(Box::new(Clap::load(path, device)?)),
+        Model::Encodec => Network::Encodec(Box::new(EncodecEncoder::load(path, device)?)),
+        Model::Builtin => {
+            anyhow::bail!("the {} model has no checkpoint to load", model.name())
+        }
+    })
 }
 
 /// The .wav files directly in `dir`, sorted; a usage error if none.
@@ -181,18 +359,7 @@ pub fn load_wav(path: &Path) -> anyhow::Result<Audio> {
     Audio::from_wav_bytes(&bytes).map_err(|e| usage(format!("{}: {e}", path.display())))
 }
 
-/// The built-in frame features of every file, pooled as rows.
-fn builtin_embeddings(files: &[PathBuf]) -> anyhow::Result<Embeddings> {
-    let mut rows: Vec<f32> = Vec::new();
-    for f in files {
-        let audio = load_wav(f)?;
-        for frame in music_features(&audio).frames {
-            rows.extend_from_slice(&frame);
-        }
-    }
-    Ok(Embeddings::from_f32(
-        rows.len() / FEATURE_DIM,
-        FEATURE_DIM,
-        &rows,
-    )?)
+/// The folder name of a hub repo id ("facebook/encodec_24khz" -> "encodec_24khz").
+fn repo_name(repo: &str) -> &str {
+    repo.rsplit('/').next().unwrap_or(repo)
 }

@@ -8,6 +8,9 @@ use salon_core::Audio;
 use salon_engines::musicgen::{default_dtype, device_by_name, MusicGen, MusicPrompt};
 use std::path::PathBuf;
 
+/// The rate MusicGen Melody's chroma extractor reads.
+const MELODY_RATE: u32 = 32_000;
+
 /// Generate media with a model engine.
 #[derive(Args)]
 pub struct GenerateArgs {
@@ -42,6 +45,9 @@ struct MusicArgs {
     /// cpu, cuda or cuda:N.
     #[arg(long, default_value = "cpu")]
     device: String,
+    /// A WAV clip whose melody (chroma) the music follows; needs a musicgen-melody checkpoint.
+    #[arg(long, value_name = "WAV")]
+    melody: Option<PathBuf>,
 }
 
 /// Runs `salon generate`.
@@ -64,13 +70,31 @@ fn music(a: MusicArgs) -> anyhow::Result<()> {
             )));
         }
     }
+    let melody = a
+        .melody
+        .as_deref()
+        .map(|p| -> anyhow::Result<Vec<f32>> {
+            let bytes =
+                std::fs::read(p).map_err(|e| usage(format!("--melody {}: {e}", p.display())))?;
+            let clip = Audio::from_wav_bytes(&bytes)
+                .map_err(|e| usage(format!("--melody {}: {e}", p.display())))?;
+            // The chroma extractor takes 32 kHz mono, as MusicGen Melody's processor does.
+            let mono = clip.to_mono();
+            Ok(salon_eval::audio::resample::resample(
+                &mono.samples,
+                mono.sample_rate,
+                MELODY_RATE,
+            ))
+        })
+        .transpose()?;
     let device = device_by_name(&a.device).map_err(|e| usage(e.to_string()))?;
     let model = MusicGen::from_pretrained(&a.model, &device, default_dtype(&device))
         .map_err(|e| usage(format!("cannot load MusicGen from {:?}: {e}", a.model)))?;
     let tokens = model
         .tokens_for_duration(a.duration)
         .map_err(|e| usage(e.to_string()))?;
-    let prompt = MusicPrompt::new(a.prompt.clone(), tokens, a.seed);
+    let mut prompt = MusicPrompt::new(a.prompt.clone(), tokens, a.seed);
+    prompt.melody = melody;
     let bar = ProgressBar::new(tokens as u64);
     bar.set_style(
         ProgressStyle::with_template(

@@ -2,6 +2,7 @@
 
 pub mod chain;
 pub mod devnet;
+pub mod eval_models;
 pub mod fad;
 pub mod generate;
 pub mod keys_args;

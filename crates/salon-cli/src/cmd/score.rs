@@ -1,12 +1,18 @@
 //! `salon score music`: score one WAV file as a text-to-music answer with the fixed BittAudio
 //! reward (FAD against a reference set, KLD, text consistency, duration, copies), printed as JSON.
+//! The released models (VGGish, PaSST, CLAP) measure the terms when their checkpoints are found;
+//! the built-in stand-ins measure the rest.
 
-use super::fad::{load_wav, wav_files, Model};
+use super::eval_models::{checkpoint_tag, model_paths};
+use super::fad::{load_wav, wav_files};
 use crate::usage::usage;
 use clap::{Args, Subcommand};
-use salon_eval::bittaudio::{reward_metrics, BuiltinMusicMetrics, RewardOptions};
+use salon_core::Audio;
+use salon_eval::bittaudio::{reward_metrics, BuiltinMusicMetrics, MusicMetrics, RewardOptions};
 use salon_eval::fad::{self, StatsCache};
-use std::path::PathBuf;
+use salon_eval::models::music::{ModelMusicMetrics, ModelPaths, MusicModels, MusicReference};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Score media files as a validator would.
 #[derive(Args)]
@@ -35,9 +41,17 @@ struct MusicArgs {
     /// Duration asked for, in seconds (BittAudio asks 15 s).
     #[arg(long, default_value_t = 15.0)]
     duration: f32,
-    /// Models for FAD, KLD and CLAP. Only `builtin` (no weights) is in this build.
-    #[arg(long, value_enum, default_value_t = Model::Builtin)]
-    model: Model,
+    /// Folder of the released checkpoints (vggish-10086976.pth, passt-s-f128-p16-s10-ap.476-swa.pt,
+    /// larger_clap_music/). Default: those found in $SALON_MODELS_DIR, the torch hub cache and the
+    /// Hugging Face cache; terms without a model use the built-in stand-ins.
+    #[arg(long, value_name = "DIR", conflicts_with = "builtin")]
+    models: Option<PathBuf>,
+    /// Use only the built-in stand-ins (no weights), even where checkpoints are found.
+    #[arg(long)]
+    builtin: bool,
+    /// Where the models run: cpu, cuda or cuda:N (CUDA needs a build with --features cuda).
+    #[arg(long, default_value = "cpu")]
+    device: String,
     /// Folder for cached reference statistics (default: $SALON_CACHE_DIR/fad or ~/.cache/salon/fad).
     #[arg(long)]
     cache_dir: Option<PathBuf>,
@@ -56,7 +70,6 @@ pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
 }
 
 fn music(a: MusicArgs) -> anyhow::Result<()> {
-    a.model.require_available()?;
     if a.duration.is_nan() || a.duration <= 0.0 {
         return Err(usage("--duration must be a positive number of seconds"));
     }
@@ -64,34 +77,91 @@ fn music(a: MusicArgs) -> anyhow::Result<()> {
         return Err(usage(format!("{} does not exist", a.file.display())));
     }
     let files = wav_files(&a.reference)?;
-    let build = || -> Result<BuiltinMusicMetrics, fad::FadError> {
-        let clips = files
+    let paths = if a.builtin {
+        ModelPaths::default()
+    } else {
+        model_paths(a.models.as_deref())?
+    };
+    let models = if paths.is_empty() {
+        None
+    } else {
+        let device =
+            salon_engines::musicgen::device_by_name(&a.device).map_err(|e| usage(e.to_string()))?;
+        Some(Arc::new(MusicModels::load(&paths, &device).map_err(
+            |e| usage(format!("cannot load the evaluation models: {e}")),
+        )?))
+    };
+    let cache = (!a.no_cache)
+        .then(|| StatsCache::new(a.cache_dir.clone().unwrap_or_else(StatsCache::default_dir)));
+    let key = fad::set_key(&files)?;
+    let load_set = || -> Result<Vec<Audio>, fad::FadError> {
+        files
             .iter()
             .map(|f| load_wav(f))
             .collect::<anyhow::Result<Vec<_>>>()
-            .map_err(|e| fad::FadError::Npy {
-                path: a.reference.display().to_string(),
-                why: e.to_string(),
-            })?;
-        BuiltinMusicMetrics::from_reference(&clips).map_err(|e| fad::FadError::Npy {
-            path: a.reference.display().to_string(),
-            why: e.to_string(),
-        })
-    };
-    let (metrics, cached) = if a.no_cache {
-        (build().map_err(|e| usage(e.to_string()))?, false)
-    } else {
-        let cache = StatsCache::new(a.cache_dir.clone().unwrap_or_else(StatsCache::default_dir));
-        let key = fad::set_key(&files)?;
-        let c = cache
-            .get_or_build("builtin-music", &key, build)
-            .map_err(|e| usage(e.to_string()))?;
-        (c.value, c.hit)
+            .map_err(|e| set_error(&a.reference, e))
     };
     let audio = load_wav(&a.file)?;
     let paired = a.paired.as_deref().map(load_wav).transpose()?;
-    let m = metrics.measure(&a.prompt, &audio, paired.as_ref());
-    let r = reward_metrics(&m, a.duration, None, false, &RewardOptions::default());
+    let (m, terms, cached) = match &models {
+        None => {
+            let build = || {
+                BuiltinMusicMetrics::from_reference(&load_set()?)
+                    .map_err(|e| set_error(&a.reference, e))
+            };
+            let (metrics, cached) = match &cache {
+                Some(c) => {
+                    let c = c
+                        .get_or_build("builtin-music", &key, build)
+                        .map_err(|e| usage(e.to_string()))?;
+                    (c.value, c.hit)
+                }
+                None => (build().map_err(|e| usage(e.to_string()))?, false),
+            };
+            let m = metrics.measure(&a.prompt, &audio, paired.as_ref());
+            (m, [BuiltinMusicMetrics::MODEL; 3], cached)
+        }
+        Some(models) => {
+            let build = || {
+                MusicReference::build(models, &load_set()?).map_err(|e| set_error(&a.reference, e))
+            };
+            let name = format!("music-{}-{}", models.loaded().join("+"), paths_tag(&paths));
+            let (reference, cached) = match &cache {
+                Some(c) => {
+                    let c = c
+                        .get_or_build(&name, &key, build)
+                        .map_err(|e| usage(e.to_string()))?;
+                    (c.value, c.hit)
+                }
+                None => (build().map_err(|e| usage(e.to_string()))?, false),
+            };
+            let metrics = ModelMusicMetrics::new(models.clone(), reference);
+            let m = metrics.measure(&a.prompt, &audio, paired.as_ref());
+            (m, metrics.term_models(), cached)
+        }
+    };
+    print_score(&a, &m, terms, files.len(), cached);
+    Ok(())
+}
+
+fn set_error(dir: &Path, e: impl std::fmt::Display) -> fad::FadError {
+    fad::FadError::Npy {
+        path: dir.display().to_string(),
+        why: e.to_string(),
+    }
+}
+
+fn paths_tag(paths: &ModelPaths) -> String {
+    let all: Vec<&Path> = [&paths.vggish, &paths.passt, &paths.clap]
+        .into_iter()
+        .flatten()
+        .map(PathBuf::as_path)
+        .collect();
+    checkpoint_tag(&all)
+}
+
+fn print_score(a: &MusicArgs, m: &MusicMetrics, terms: [&str; 3], files: usize, cached: bool) {
+    let r = reward_metrics(m, a.duration, None, false, &RewardOptions::default());
     let finite = |v: f64| {
         if v.is_finite() {
             serde_json::json!(v)
@@ -102,7 +172,7 @@ fn music(a: MusicArgs) -> anyhow::Result<()> {
     let out = serde_json::json!({
         "file": a.file,
         "prompt": a.prompt,
-        "models": { "fad": "builtin", "kld": "builtin", "clap": "builtin" },
+        "models": { "fad": terms[0], "kld": terms[1], "clap": terms[2] },
         "fad": finite(m.fad),
         "kld": finite(m.kld.kld),
         "kld_qp": finite(m.kld.kld_qp),
@@ -115,8 +185,7 @@ fn music(a: MusicArgs) -> anyhow::Result<()> {
         "score": r.evaluation.score,
         "duplicate": r.duplicate,
         "note": r.evaluation.note,
-        "reference": { "dir": a.reference, "files": files.len(), "cached": cached },
+        "reference": { "dir": a.reference, "files": files, "cached": cached },
     });
     println!("{out}");
-    Ok(())
 }

@@ -50,6 +50,22 @@ pub struct ValidatorArgs {
     /// Stop after this many steps (default: run until Ctrl-C).
     #[arg(long)]
     steps: Option<u64>,
+    /// Music profiles (bittaudio): folder of the released evaluation checkpoints
+    /// (vggish-10086976.pth, passt-s-f128-p16-s10-ap.476-swa.pt, larger_clap_music/). Default: those
+    /// found in $SALON_MODELS_DIR, the torch hub cache and the Hugging Face cache; with none, music
+    /// is scored with the built-in metrics (the log says which).
+    #[arg(long, value_name = "DIR", conflicts_with = "builtin_metrics")]
+    models: Option<PathBuf>,
+    /// Folder of reference WAV clips that music FAD and KLD compare against (default: the
+    /// built-in composer's set).
+    #[arg(long, value_name = "DIR")]
+    music_reference: Option<PathBuf>,
+    /// Score with the built-in metrics only, even where checkpoints are found.
+    #[arg(long)]
+    builtin_metrics: bool,
+    /// Where the evaluation models run: cpu, cuda or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    device: String,
 }
 
 /// The two ways to run, shown after the options in --help.
@@ -230,11 +246,20 @@ pub async fn run(args: ValidatorArgs) -> anyhow::Result<()> {
             args.state.display()
         ))
     })?;
+    let music = music_models(&args, &profile)?;
     let scorers = tokio::task::spawn_blocking({
         let p = profile.clone();
-        move || Scorers::builtin(&p)
+        move || -> anyhow::Result<Scorers> {
+            let s = Scorers::builtin(&p);
+            match music {
+                Some((models, reference)) => s
+                    .with_music_models(&p, models, reference)
+                    .map_err(|e| usage(format!("music reference set: {e}"))),
+                None => Ok(s),
+            }
+        }
     })
-    .await?;
+    .await??;
     let weight_power = profile.validator.weight_power;
     let v = Arc::new(Validator::new(
         chain,
@@ -307,4 +332,48 @@ async fn final_weights(
         .await
         .context("recording the final weights")?;
     Ok(())
+}
+
+/// The music-evaluation models and reference clips to score with, if the profile has music and
+/// checkpoints are configured or found.
+type MusicSetup = (
+    Arc<salon_eval::models::music::MusicModels>,
+    Option<Vec<salon_core::Audio>>,
+);
+
+fn music_models(
+    args: &ValidatorArgs,
+    profile: &salon_core::Profile,
+) -> anyhow::Result<Option<MusicSetup>> {
+    let has_music = profile
+        .tasks
+        .iter()
+        .any(|t| t.task == salon_core::Task::TextToMusic);
+    if !has_music || args.builtin_metrics {
+        return Ok(None);
+    }
+    let paths = super::eval_models::model_paths(args.models.as_deref())?;
+    if paths.is_empty() {
+        tracing::info!(
+            "no music-evaluation checkpoints found (--models, $SALON_MODELS_DIR, torch hub and \
+             Hugging Face caches): music is scored with the built-in metrics"
+        );
+        return Ok(None);
+    }
+    let device = salon_engines::musicgen::device_by_name(&args.device)
+        .map_err(|e| usage(format!("--device: {e}")))?;
+    let models = salon_eval::models::music::MusicModels::load(&paths, &device)
+        .map_err(|e| usage(format!("cannot load the music-evaluation models: {e}")))?;
+    tracing::info!(models = ?models.loaded(), device = %args.device, "music-evaluation models loaded");
+    let reference = args
+        .music_reference
+        .as_deref()
+        .map(|dir| {
+            super::fad::wav_files(dir)?
+                .iter()
+                .map(|f| super::fad::load_wav(f))
+                .collect::<anyhow::Result<Vec<_>>>()
+        })
+        .transpose()?;
+    Ok(Some((Arc::new(models), reference)))
 }

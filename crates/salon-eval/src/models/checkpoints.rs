@@ -10,6 +10,8 @@ pub const VGGISH_FILE: &str = "vggish-10086976.pth";
 pub const PASST_FILE: &str = "passt-s-f128-p16-s10-ap.476-swa.pt";
 /// The CLAP checkpoint BittAudio scores music with (transformers layout).
 pub const CLAP_REPO: &str = "laion/larger_clap_music";
+/// The EnCodec checkpoint fadtk's `encodec-emb` embeds with (transformers layout).
+pub const ENCODEC_REPO: &str = "facebook/encodec_24khz";
 
 /// The PyTorch hub checkpoint folder: `$TORCH_HOME/hub/checkpoints`, else
 /// `$XDG_CACHE_HOME/torch/hub/checkpoints`, else `~/.cache/torch/hub/checkpoints`.
