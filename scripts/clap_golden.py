@@ -29,6 +29,8 @@ from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, 
 from transformers import (ClapAudioConfig, ClapConfig, ClapFeatureExtractor, ClapModel, ClapTextConfig,
                           PreTrainedTokenizerFast)
 
+from golden_common import splitmix_uniform
+
 OUT = os.path.join(os.path.dirname(__file__), "..", "crates", "salon-eval", "tests", "fixtures", "clap")
 TEXTS = ["upbeat electronic dance music with a heavy bass line", "calm solo piano", "jazz"]
 CORPUS = TEXTS + [
@@ -38,17 +40,6 @@ CORPUS = TEXTS + [
     "hip hop beat with vinyl crackle and a deep kick",
     "fast drum and bass with a rolling bassline",
 ]
-
-
-def splitmix_uniform(seed, count):
-    """u[k] in [0, 1): SplitMix64's output for state seed + (k + 1) * golden gamma, top 53 bits."""
-    with np.errstate(over="ignore"):
-        k = np.arange(1, count + 1, dtype=np.uint64)
-        z = np.uint64(seed) + k * np.uint64(0x9E3779B97F4A7C15)
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        z = z ^ (z >> np.uint64(31))
-        return (z >> np.uint64(11)).astype(np.float64) * (1.0 / float(1 << 53))
 
 
 def clip(seed, samples, tone_hz):

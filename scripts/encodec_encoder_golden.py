@@ -32,21 +32,12 @@ import transformers
 from safetensors.torch import save_file
 from transformers import EncodecConfig, EncodecModel
 
+from golden_common import splitmix_uniform
+
 DATA = os.path.join(os.path.dirname(__file__), "..", "crates", "salon-engines", "tests", "data")
 
 CLIP_SEED = 7
 CLIP_SAMPLES = 1001  # not a whole number of hops: exercises the extra right padding
-
-
-def splitmix_uniform(seed, count):
-    """u[k] in [0, 1): SplitMix64's output for state seed + (k + 1) * golden gamma, top 53 bits."""
-    with np.errstate(over="ignore"):
-        k = np.arange(1, count + 1, dtype=np.uint64)
-        z = np.uint64(seed) + k * np.uint64(0x9E3779B97F4A7C15)
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        z = z ^ (z >> np.uint64(31))
-        return (z >> np.uint64(11)).astype(np.float64) * (1.0 / float(1 << 53))
 
 
 def clip(sr, n=CLIP_SAMPLES, seed=CLIP_SEED):

@@ -26,6 +26,8 @@ import types
 import numpy as np
 import torch
 
+from golden_common import splitmix_uniform
+
 # torchaudio: a bare package object over the installed files, so torchaudio.compliance.kaldi (pure
 # Python, the real get_mel_banks) imports without torchaudio/__init__.py's extension loading.
 _spec = importlib.util.find_spec("torchaudio")
@@ -56,20 +58,6 @@ MEL_SEED, CLIP_A_SEED, CLIP_B_SEED, CLIP_REF_SEED = 11, 12, 13, 14
 SR = 32000
 MAX_SAMPLES = 10 * SR  # audiocraft: max_duration 10 s
 MIN_SAMPLES = int(0.15 * SR)  # audiocraft: min_duration 0.15 s
-
-
-def splitmix_uniform(seed, count, chunk=1 << 22):
-    """u[k] in [0, 1): SplitMix64's output for state seed + (k + 1) * golden gamma, top 53 bits."""
-    out = np.empty(count, dtype=np.float64)
-    with np.errstate(over="ignore"):
-        for start in range(0, count, chunk):
-            k = np.arange(start + 1, min(count, start + chunk) + 1, dtype=np.uint64)
-            z = np.uint64(seed) + k * np.uint64(0x9E3779B97F4A7C15)
-            z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-            z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-            z = z ^ (z >> np.uint64(31))
-            out[start:start + len(k)] = (z >> np.uint64(11)).astype(np.float64) * (1.0 / float(1 << 53))
-    return out
 
 
 def fill(shape, seed, half_width):

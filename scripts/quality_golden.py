@@ -24,21 +24,13 @@ import os
 import librosa
 import numpy as np
 
+from golden_common import splitmix_uniform
+
 OUT = os.path.join(os.path.dirname(__file__), "..", "crates", "salon-eval", "tests", "fixtures", "quality")
-MASK64 = (1 << 64) - 1
-
-
-def splitmix_uniform(seed, k):
-    """SplitMix64 output for state seed + (k + 1) * gamma, top 53 bits as a uniform in [0, 1)."""
-    z = (seed + (k + 1) * 0x9E3779B97F4A7C15) & MASK64
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
-    z ^= z >> 31
-    return (z >> 11) / float(1 << 53)
 
 
 def noise(seed, n, amp):
-    return np.array([amp * (2.0 * splitmix_uniform(seed, k) - 1.0) for k in range(n)], dtype=np.float64)
+    return amp * (2.0 * splitmix_uniform(seed, n) - 1.0)
 
 
 def sine(freq, sr, n, amp):

@@ -19,26 +19,14 @@ import types
 import numpy as np
 import torch
 
+from golden_common import splitmix_uniform
+
 for name in ("resampy", "soundfile"):
     sys.modules.setdefault(name, types.ModuleType(name))
 from torchvggish import vggish_input  # noqa: E402
 from torchvggish.torchvggish import _vgg  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "crates", "salon-eval", "tests", "fixtures", "vggish")
-
-
-def splitmix_uniform(seed, count, chunk=1 << 22):
-    """u[k] in [0, 1): SplitMix64's output for state seed + (k + 1) * golden gamma, top 53 bits."""
-    out = np.empty(count, dtype=np.float64)
-    with np.errstate(over="ignore"):
-        for start in range(0, count, chunk):
-            k = np.arange(start + 1, min(count, start + chunk) + 1, dtype=np.uint64)
-            z = np.uint64(seed) + k * np.uint64(0x9E3779B97F4A7C15)
-            z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-            z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-            z = z ^ (z >> np.uint64(31))
-            out[start:start + len(k)] = (z >> np.uint64(11)).astype(np.float64) * (1.0 / float(1 << 53))
-    return out
 
 
 def fill(shape, seed, half_width):

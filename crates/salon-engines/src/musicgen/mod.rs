@@ -14,6 +14,7 @@ pub mod config;
 pub mod decoder;
 pub mod encodec;
 pub mod encodec_encoder;
+mod encodec_layers;
 #[cfg(feature = "cuda")]
 pub mod fused;
 pub mod generate;
