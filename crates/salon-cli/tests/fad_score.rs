@@ -1,11 +1,9 @@
 //! `salon fad` and `salon score music` as a user runs them: JSON on stdout, exit 2 with a clear
 //! line for what this build cannot do.
 
-use salon_core::task::MusicRequest;
-use salon_core::{Audio, Request, Response};
+use salon_core::Audio;
 use salon_engines::builtin::music::Composer;
 use salon_engines::builtin::Fidelity;
-use salon_engines::Engine;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -101,20 +99,12 @@ fn missing_checkpoints_say_so_and_exit_2() {
 #[test]
 fn encodec_fad_runs_on_a_checkpoint() {
     let tmp = tempfile::tempdir().unwrap();
-    let (refs, eval) = (tmp.path().join("ref"), tmp.path().join("eval"));
-    for d in [&refs, &eval] {
-        std::fs::create_dir_all(d).unwrap();
-    }
-    for i in 0..3u64 {
-        write_wav(
-            &refs.join(format!("{i}.wav")),
-            &compose("folk tune with guitar and flute", 1.0, 40 + i),
-        );
-        write_wav(
-            &eval.join(format!("{i}.wav")),
-            &compose("folk tune with guitar and flute", 1.0, 80 + i),
-        );
-    }
+    let (refs, eval) = two_sets(
+        tmp.path(),
+        "folk tune with guitar and flute",
+        (1.0, 40),
+        (1.0, 80),
+    );
     let ckpt = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../salon-engines/tests/data/encodec_encoder_tiny");
     let s = |p: &Path| p.to_str().unwrap().to_string();
@@ -138,15 +128,9 @@ fn encodec_fad_runs_on_a_checkpoint() {
 }
 
 fn compose(prompt: &str, secs: f32, seed: u64) -> Audio {
-    let req = Request::TextToMusic(MusicRequest {
-        prompt: prompt.into(),
-        duration_secs: secs,
-        seed,
-    });
-    match Composer::new(Fidelity(1.0)).generate(&req).unwrap() {
-        Response::Audio { audio } => audio,
-        other => panic!("composer answered {other:?}"),
-    }
+    Composer::new(Fidelity(1.0))
+        .compose(prompt, secs, seed)
+        .unwrap()
 }
 
 fn write_wav(path: &Path, audio: &Audio) {
@@ -252,20 +236,7 @@ fn clap_fixture() -> PathBuf {
 #[test]
 fn clap_fad_and_music_score_run_on_a_checkpoint() {
     let tmp = tempfile::tempdir().unwrap();
-    let (refs, eval) = (tmp.path().join("ref"), tmp.path().join("eval"));
-    for d in [&refs, &eval] {
-        std::fs::create_dir_all(d).unwrap();
-    }
-    for i in 0..3u64 {
-        write_wav(
-            &refs.join(format!("{i}.wav")),
-            &compose("lofi hip hop beat", 12.0, 300 + i),
-        );
-        write_wav(
-            &eval.join(format!("{i}.wav")),
-            &compose("lofi hip hop beat", 4.0, 700 + i),
-        );
-    }
+    let (refs, eval) = two_sets(tmp.path(), "lofi hip hop beat", (12.0, 300), (4.0, 700));
     let cache = tmp.path().join("cache");
     let s = |p: &Path| p.to_str().unwrap().to_string();
     let args = [
@@ -341,4 +312,20 @@ fn copy_dir(from: &Path, to: &Path) {
         let e = e.unwrap();
         std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
     }
+}
+
+/// Folders `ref` and `eval` under `root`, three composed clips each for `prompt`, of the given
+/// (seconds, first seed).
+fn two_sets(root: &Path, prompt: &str, r: (f32, u64), e: (f32, u64)) -> (PathBuf, PathBuf) {
+    let (refs, eval) = (root.join("ref"), root.join("eval"));
+    for (dir, (secs, seed)) in [(&refs, r), (&eval, e)] {
+        std::fs::create_dir_all(dir).unwrap();
+        for i in 0..3u64 {
+            write_wav(
+                &dir.join(format!("{i}.wav")),
+                &compose(prompt, secs, seed + i),
+            );
+        }
+    }
+    (refs, eval)
 }

@@ -2,26 +2,18 @@
 //! miner: silence, white noise, the paired reference clip itself, that clip with noise added and
 //! a 5 s clip for 15 s asked all score below an honest clip.
 
-use salon_core::task::MusicRequest;
-use salon_core::{Audio, Request, Response};
+use salon_core::Audio;
 use salon_engines::builtin::music::Composer;
 use salon_engines::builtin::Fidelity;
-use salon_engines::Engine;
 use salon_eval::bittaudio::{reward_metrics, BuiltinMusicMetrics, RewardOptions};
 
 const PROMPT: &str = "sad strings in E minor";
 const ASKED: f32 = 15.0;
 
 fn compose(prompt: &str, secs: f32, seed: u64) -> Audio {
-    let req = Request::TextToMusic(MusicRequest {
-        prompt: prompt.into(),
-        duration_secs: secs,
-        seed,
-    });
-    match Composer::new(Fidelity(1.0)).generate(&req).unwrap() {
-        Response::Audio { audio } => audio,
-        other => panic!("composer answered {other:?}"),
-    }
+    Composer::new(Fidelity(1.0))
+        .compose(prompt, secs, seed)
+        .unwrap()
 }
 
 fn xorshift_noise(n: usize, amp: f32, seed: u32) -> Vec<f32> {

@@ -9,11 +9,9 @@ mod common;
 
 use candle_core::{DType, Device};
 use candle_nn::VarBuilder;
-use salon_core::task::MusicRequest;
-use salon_core::{Audio, Request, Response};
+use salon_core::Audio;
 use salon_engines::builtin::music::Composer;
 use salon_engines::builtin::Fidelity;
-use salon_engines::Engine;
 use salon_eval::bittaudio::{reward_metrics, RewardOptions};
 use salon_eval::models::clap::Clap;
 use salon_eval::models::music::{ModelMusicMetrics, MusicItem, MusicModels};
@@ -56,15 +54,9 @@ fn models() -> MusicModels {
 }
 
 fn compose(prompt: &str, secs: f32, seed: u64) -> Audio {
-    let req = Request::TextToMusic(MusicRequest {
-        prompt: prompt.into(),
-        duration_secs: secs,
-        seed,
-    });
-    match Composer::new(Fidelity(1.0)).generate(&req).unwrap() {
-        Response::Audio { audio } => audio,
-        other => panic!("composer answered {other:?}"),
-    }
+    Composer::new(Fidelity(1.0))
+        .compose(prompt, secs, seed)
+        .unwrap()
 }
 
 /// `audio` plus uniform noise `snr_db` below its power.

@@ -78,18 +78,6 @@ impl ModelPaths {
     pub fn is_empty(&self) -> bool {
         self.vggish.is_none() && self.passt.is_none() && self.clap.is_none()
     }
-
-    /// The names of the configured models, e.g. `["vggish", "clap"]`.
-    pub fn names(&self) -> Vec<&'static str> {
-        [
-            ("vggish", self.vggish.is_some()),
-            ("passt", self.passt.is_some()),
-            ("clap", self.clap.is_some()),
-        ]
-        .into_iter()
-        .filter_map(|(n, on)| on.then_some(n))
-        .collect()
-    }
 }
 
 /// The loaded models and the device they run on.
