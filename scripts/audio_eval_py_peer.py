@@ -12,6 +12,7 @@ How long does the Python stack (torchvggish, hear21passt, transformers CLAP) tak
 Run (GPU machine): python3 scripts/audio_eval_py_peer.py [--clips 10] [--iters 10]
 """
 import argparse
+import os
 import json
 import statistics
 import time
@@ -24,7 +25,13 @@ from torchvggish import vggish_input
 from torchvggish.torchvggish import _vgg
 from transformers import ClapAudioConfig, ClapConfig, ClapFeatureExtractor, ClapModel, ClapTextConfig
 
-dev = "cuda"
+# PEER_DEVICE=cpu gives the CPU figure (default cuda, as shared/bench/audio_eval_py.py).
+dev = os.environ.get("PEER_DEVICE", "cuda")
+
+
+def sync():
+    if dev.startswith("cuda"):
+        torch.cuda.synchronize()
 
 
 def build():
@@ -63,7 +70,7 @@ def score(models, wav32, text_ids):
         a = a.pooler_output if hasattr(a, "pooler_output") else a
         t = t.pooler_output if hasattr(t, "pooler_output") else t
         c = torch.nn.functional.cosine_similarity(a, t).item()
-        torch.cuda.synchronize()
+        sync()
     return e.shape, p.shape, c
 
 
@@ -75,7 +82,7 @@ def main():
     rng = np.random.default_rng(0)
     wav = (0.1 * rng.standard_normal(32000 * 15)).astype(np.float32)
     ids = torch.randint(0, 50000, (1, 16), device=dev)
-    torch.cuda.synchronize()
+    sync()
     t = time.time()
     models = build()
     score(models, wav, ids)

@@ -235,7 +235,7 @@ impl RobertaText {
         for layer in &self.layers {
             x = layer.forward(&x, &mask_t)?;
         }
-        let first = x.narrow(1, 0, 1)?.squeeze(1)?;
+        let first = x.narrow(1, 0, 1)?.squeeze(1)?.contiguous()?;
         self.pooler.forward(&first)?.tanh()
     }
 
