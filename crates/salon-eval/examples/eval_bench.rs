@@ -9,6 +9,9 @@
 //! Clips are deterministic 32 kHz mono tones plus hash noise (no data needed);
 //! `scripts/audio_eval_random_weights.py` makes random weights of the released shapes.
 
+mod bench_util;
+use bench_util::{arg, splitmix_uniform};
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -32,26 +35,8 @@ const PROMPTS: [&str; 5] = [
     "jazz trio with brushed drums and a walking bass",
 ];
 
-fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-}
-
 fn parsed<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> Result<T, String> {
-    match arg(args, name) {
-        Some(v) => v.parse().map_err(|_| format!("bad {name} {v:?}\n{USAGE}")),
-        None => Ok(default),
-    }
-}
-
-/// SplitMix64's output for `seed + (k + 1) * gamma`, as a uniform in [0, 1).
-fn splitmix_uniform(seed: u64, k: u64) -> f64 {
-    let mut z = seed.wrapping_add((k + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 31;
-    (z >> 11) as f64 / (1u64 << 53) as f64
+    bench_util::parsed(args, name, default, USAGE)
 }
 
 /// A `secs`-long clip: a three-note chord (root set by `seed`) pulsing at 2 Hz, plus noise.

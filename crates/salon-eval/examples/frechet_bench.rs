@@ -7,6 +7,9 @@
 //! them and times scipy on the same ones); `-- --d 512 --n 1600` generates the sets instead.
 //! Reading the files (and widening to f64) is not timed, as on the Python side.
 
+mod bench_util;
+use bench_util::splitmix_uniform;
+
 use std::path::Path;
 use std::time::Instant;
 
@@ -15,26 +18,8 @@ use serde_json::json;
 
 const USAGE: &str = "usage: frechet_bench (A.npy B.npy | --d D --n N) [--runs 10] [--warmup 2]";
 
-fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-}
-
 fn parsed<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> Result<T, String> {
-    match arg(args, name) {
-        Some(v) => v.parse().map_err(|_| format!("bad {name} {v:?}\n{USAGE}")),
-        None => Ok(default),
-    }
-}
-
-/// SplitMix64's output for `seed + (k + 1) * gamma`, as a uniform in [0, 1).
-fn splitmix_uniform(seed: u64, k: u64) -> f64 {
-    let mut z = seed.wrapping_add((k + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 31;
-    (z >> 11) as f64 / (1u64 << 53) as f64
+    bench_util::parsed(args, name, default, USAGE)
 }
 
 /// [n, d] float32-valued rows: u + a * roll(u, -shift) + b with u uniform (correlated
