@@ -3,7 +3,7 @@
 //! changes whenever a checkpoint file does.
 
 use crate::usage::usage;
-use salon_eval::models::checkpoints::{CLAP_REPO, PASST_FILE, VGGISH_FILE};
+use salon_eval::models::checkpoints::{repo_dir_name, CLAP_REPO, PASST_FILE, VGGISH_FILE};
 use salon_eval::models::music::ModelPaths;
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -23,7 +23,7 @@ pub fn model_paths(dir: Option<&Path>) -> anyhow::Result<ModelPaths> {
             "--models {}: no released checkpoint there; expected any of {VGGISH_FILE}, \
              {PASST_FILE} and a folder {} (the transformers layout of {CLAP_REPO})",
             dir.display(),
-            CLAP_REPO.rsplit('/').next().unwrap_or(CLAP_REPO)
+            repo_dir_name(CLAP_REPO)
         )));
     }
     Ok(paths)

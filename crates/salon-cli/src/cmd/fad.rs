@@ -228,7 +228,7 @@ impl Embedder {
             ),
             Model::Encodec => (
                 match args.models.as_deref() {
-                    Some(dir) => Some(dir.join(repo_name(ENCODEC_REPO)))
+                    Some(dir) => Some(dir.join(checkpoints::repo_dir_name(ENCODEC_REPO)))
                         .filter(|d| d.join("config.json").is_file()),
                     None => checkpoints::find_repo(ENCODEC_REPO),
                 },
@@ -357,9 +357,4 @@ pub fn wav_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
 pub fn load_wav(path: &Path) -> anyhow::Result<Audio> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     Audio::from_wav_bytes(&bytes).map_err(|e| usage(format!("{}: {e}", path.display())))
-}
-
-/// The folder name of a hub repo id ("facebook/encodec_24khz" -> "encodec_24khz").
-fn repo_name(repo: &str) -> &str {
-    repo.rsplit('/').next().unwrap_or(repo)
 }

@@ -109,15 +109,7 @@ fn music(a: MusicArgs) -> anyhow::Result<()> {
                 BuiltinMusicMetrics::from_reference(&load_set()?)
                     .map_err(|e| set_error(&a.reference, e))
             };
-            let (metrics, cached) = match &cache {
-                Some(c) => {
-                    let c = c
-                        .get_or_build("builtin-music", &key, build)
-                        .map_err(|e| usage(e.to_string()))?;
-                    (c.value, c.hit)
-                }
-                None => (build().map_err(|e| usage(e.to_string()))?, false),
-            };
+            let (metrics, cached) = cached_or_built(cache.as_ref(), "builtin-music", &key, build)?;
             let m = metrics.measure(&a.prompt, &audio, paired.as_ref());
             (m, [BuiltinMusicMetrics::MODEL; 3], cached)
         }
@@ -126,15 +118,7 @@ fn music(a: MusicArgs) -> anyhow::Result<()> {
                 MusicReference::build(models, &load_set()?).map_err(|e| set_error(&a.reference, e))
             };
             let name = format!("music-{}-{}", models.loaded().join("+"), paths_tag(&paths));
-            let (reference, cached) = match &cache {
-                Some(c) => {
-                    let c = c
-                        .get_or_build(&name, &key, build)
-                        .map_err(|e| usage(e.to_string()))?;
-                    (c.value, c.hit)
-                }
-                None => (build().map_err(|e| usage(e.to_string()))?, false),
-            };
+            let (reference, cached) = cached_or_built(cache.as_ref(), &name, &key, build)?;
             let metrics = ModelMusicMetrics::new(models.clone(), reference);
             let m = metrics.measure(&a.prompt, &audio, paired.as_ref());
             (m, metrics.term_models(), cached)
@@ -142,6 +126,21 @@ fn music(a: MusicArgs) -> anyhow::Result<()> {
     };
     print_score(&a, &m, terms, files.len(), cached);
     Ok(())
+}
+
+/// The value cached under (`name`, `key`), else built (and cached, unless `cache` is None);
+/// whether it came from the cache.
+fn cached_or_built<T: serde::Serialize + serde::de::DeserializeOwned>(
+    cache: Option<&StatsCache>,
+    name: &str,
+    key: &str,
+    build: impl FnOnce() -> Result<T, fad::FadError>,
+) -> anyhow::Result<(T, bool)> {
+    let built = match cache {
+        Some(c) => c.get_or_build(name, key, build).map(|c| (c.value, c.hit)),
+        None => build().map(|v| (v, false)),
+    };
+    built.map_err(|e| usage(e.to_string()))
 }
 
 fn set_error(dir: &Path, e: impl std::fmt::Display) -> fad::FadError {

@@ -51,11 +51,17 @@ pub fn find_file(file: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// The folder name a hub repo id is kept under locally ("laion/larger_clap_music" ->
+/// "larger_clap_music").
+pub fn repo_dir_name(repo: &str) -> &str {
+    repo.rsplit('/').next().unwrap_or(repo)
+}
+
 /// The snapshot folder of `repo` (e.g. "laion/larger_clap_music") in `$SALON_MODELS_DIR/<name>`
 /// or the Hugging Face cache (the revision `refs/main` names, else any snapshot holding a
 /// config.json).
 pub fn find_repo(repo: &str) -> Option<PathBuf> {
-    let name = repo.rsplit('/').next().unwrap_or(repo);
+    let name = repo_dir_name(repo);
     if let Some(d) = std::env::var_os("SALON_MODELS_DIR") {
         let p = PathBuf::from(d).join(name);
         if p.join("config.json").is_file() {

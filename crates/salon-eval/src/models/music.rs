@@ -65,8 +65,7 @@ impl ModelPaths {
             let st = p.with_extension("safetensors");
             st.is_file().then_some(st)
         };
-        let clap_name = CLAP_REPO.rsplit('/').next().unwrap_or(CLAP_REPO);
-        let clap = dir.join(clap_name);
+        let clap = dir.join(checkpoints::repo_dir_name(CLAP_REPO));
         Self {
             vggish: file(VGGISH_FILE),
             passt: file(PASST_FILE),
