@@ -16,7 +16,8 @@
 #
 # Environment: CLIPS (default 10), ITERS (default 10), CUDA_DIR (build: where the pip CUDA wheels go, default
 # /work/cuda13), WORK (run: scratch for the weights, default /tmp/eval-bench), SKIP_PY=1 (run: Salon only),
-# SKIP_SALON=1 (run: Python only), SALON_DEVICE (run: cuda, or cpu for a CPU figure of the same binary).
+# SKIP_SALON=1 (run: Python only), SALON_DEVICE (run: cuda, or cpu for a CPU figure of the same binary),
+# SALON_FLAGS (run: more eval_bench flags, e.g. --tf32).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT_DIR=target/gpu-bench-eval
@@ -99,7 +100,7 @@ run() {
     fi
     if [ "${SKIP_SALON:-0}" != 1 ]; then
         "$work/eval_bench" --vggish "$work/vggish.pth" --passt "$work/passt.pt" --clap "$work/clap" \
-            --device "${SALON_DEVICE:-cuda}" --clips "$CLIPS" --iters "$ITERS"
+            --device "${SALON_DEVICE:-cuda}" --clips "$CLIPS" --iters "$ITERS" ${SALON_FLAGS:-}
     fi
     if [ "${SKIP_PY:-0}" != 1 ]; then
         python3 scripts/audio_eval_py_peer.py --clips "$CLIPS" --iters "$ITERS"

@@ -4,7 +4,10 @@
 //!
 //! `cargo run --release -p salon-eval [--features cuda] --example eval_bench -- --vggish FILE
 //!  --passt FILE --clap DIR [--device cpu|cuda] [--clips 10] [--iters 10] [--reference 8]
-//!  [--secs 15]`
+//!  [--secs 15] [--tf32]`
+//!
+//! `--tf32` lets cuBLAS round f32 GEMM inputs to TF32 (PyTorch's default for convolutions,
+//! not for matmuls); the default is full f32.
 //!
 //! Clips are deterministic 32 kHz mono tones plus hash noise (no data needed);
 //! `scripts/audio_eval_random_weights.py` makes random weights of the released shapes.
@@ -18,14 +21,17 @@ use std::time::Instant;
 
 use candle_core::Device;
 use salon_core::Audio;
+use salon_eval::audio::resample::resample;
+use salon_eval::models::clap_input::{ClapFeatureExtractor, FeatureParams};
 use salon_eval::models::music::{ModelMusicMetrics, ModelPaths, MusicItem, MusicModels};
+use salon_eval::models::{passt_input, vggish_input};
 use serde_json::json;
 
 /// Sample rate of the generated clips (MusicGen's and PaSST's).
 const RATE: u32 = 32_000;
 
 const USAGE: &str = "usage: eval_bench --vggish FILE --passt FILE --clap DIR [--device cpu|cuda] \
-                     [--clips 10] [--iters 10] [--reference 8] [--secs 15]";
+                     [--clips 10] [--iters 10] [--reference 8] [--secs 15] [--tf32]";
 
 const PROMPTS: [&str; 5] = [
     "upbeat electronic dance music with a heavy bass line",
@@ -58,6 +64,87 @@ fn clip(seed: u64, secs: f32) -> Audio {
         })
         .collect();
     Audio::mono(samples, RATE)
+}
+
+/// Median seconds of `iters` runs of `f`.
+fn median_s(iters: usize, mut f: impl FnMut()) -> f64 {
+    let mut v: Vec<f64> = (0..iters)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed().as_secs_f64()
+        })
+        .collect();
+    summary(&mut v).0
+}
+
+/// Where one clip's time goes: each model's call (CPU preparation included) and the CPU
+/// preparation alone (resampling and the model's spectrogram), medians of `iters`.
+fn stages(
+    models: &MusicModels,
+    clip: &Audio,
+    prompt: &str,
+    iters: usize,
+) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
+    let mono = [(clip.samples.as_slice(), clip.sample_rate)];
+    let rate = clip.sample_rate;
+    let sync = || models.device().synchronize().map(|_| ());
+    let mut failed: Option<String> = None;
+    let mut note = |r: Option<Result<(), String>>| {
+        if let Some(Err(e)) = r {
+            failed.get_or_insert(e);
+        }
+    };
+    let vggish = median_s(iters, || {
+        note(
+            models
+                .vggish_batch(&mono)
+                .map(|r| r.map(drop).map_err(|e| e.to_string())),
+        )
+    });
+    let passt = median_s(iters, || {
+        note(
+            models
+                .passt_segments(&mono)
+                .map(|r| r.map(drop).map_err(|e| e.to_string())),
+        )
+    });
+    let clap = median_s(iters, || {
+        note(
+            models
+                .clap_consistency(&mono, &[prompt])
+                .map(|r| r.map(drop).map_err(|e| e.to_string())),
+        )
+    });
+    sync()?;
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
+    let vggish_prep = median_s(iters, || {
+        let ex = vggish_input::waveform_to_examples(&resample(&clip.samples, rate, 16_000));
+        assert!(ex.count > 0);
+    });
+    let passt_prep = median_s(iters, || {
+        let at = resample(&clip.samples, rate, passt_input::SAMPLE_RATE);
+        for seg in passt_input::segments(&at) {
+            assert!(passt_input::log_mel(seg).is_some());
+        }
+    });
+    let extractor = ClapFeatureExtractor::new(FeatureParams::default());
+    let clap_prep = median_s(iters, || {
+        let keep = (10.1 * rate as f64).ceil() as usize;
+        let at = resample(&clip.samples[..keep.min(clip.samples.len())], rate, 48_000);
+        assert!(extractor.extract(&at).is_ok());
+    });
+    Ok(json!({
+        "stages": "one clip, seconds (median)",
+        "vggish_call": round(vggish),
+        "vggish_cpu_prep": round(vggish_prep),
+        "passt_call": round(passt),
+        "passt_cpu_prep": round(passt_prep),
+        "clap_call": round(clap),
+        "clap_cpu_prep": round(clap_prep),
+    }))
 }
 
 /// (median, min, max) of `v`.
@@ -94,6 +181,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "cpu" => Device::Cpu,
         other => return Err(format!("unknown device {other:?}\n{USAGE}").into()),
     };
+    let tf32 = args.iter().any(|a| a == "--tf32");
+    candle_core::cuda::set_gemm_reduced_precision_f32(tf32);
     let clips: usize = parsed(&args, "--clips", 10)?;
     let iters: usize = parsed(&args, "--iters", 10)?;
     let references: usize = parsed(&args, "--reference", 8)?;
@@ -172,12 +261,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         batch.push(t.elapsed().as_secs_f64());
         assert_eq!(out.len(), items.len());
     }
+    println!("{}", stages(&models, &audio[0], items[0].prompt, iters)?);
     let (p_med, p_min, p_max) = summary(&mut per_clip);
     let (b_med, b_min, b_max) = summary(&mut batch);
     println!(
         "{}",
         json!({
-            "impl": "salon (candle), fp32",
+            "impl": if tf32 { "salon (candle), fp32, TF32 GEMMs" } else { "salon (candle), fp32" },
             "device": device_name,
             "terms": metrics.describe(),
             "clip_s": secs,

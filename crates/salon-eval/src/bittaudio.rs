@@ -244,6 +244,32 @@ pub struct MusicMetrics {
     pub unusable: Option<String>,
 }
 
+/// Which of the FAD, KLD and CLAP terms to measure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Terms {
+    /// Frechet distance to the reference set.
+    pub fad: bool,
+    /// Class-distribution divergence.
+    pub kld: bool,
+    /// Text consistency.
+    pub clap: bool,
+}
+
+impl Terms {
+    /// All three terms.
+    pub const ALL: Self = Self {
+        fad: true,
+        kld: true,
+        clap: true,
+    };
+    /// None of them (screening only).
+    pub const NONE: Self = Self {
+        fad: false,
+        kld: false,
+        clap: false,
+    };
+}
+
 /// Built-in FAD, KLD and text-consistency stand-ins over a reference set (no model weights):
 /// handcrafted frame features for FAD, a key-profile classifier for KLD, tempo and key agreement
 /// with the prompt for CLAP. Build once per reference set; [`BuiltinMusicMetrics::measure`] is
@@ -302,22 +328,40 @@ impl BuiltinMusicMetrics {
     /// Measures `audio` for `prompt`; `paired` is the reference clip for this prompt, the KLD
     /// target (None: the set's mean class distribution).
     pub fn measure(&self, prompt: &str, audio: &Audio, paired: Option<&Audio>) -> MusicMetrics {
+        self.measure_terms(prompt, audio, paired, Terms::ALL)
+    }
+
+    /// As [`BuiltinMusicMetrics::measure`], measuring only the `terms` asked for; the others
+    /// stay at their worst values for a model to fill.
+    pub fn measure_terms(
+        &self,
+        prompt: &str,
+        audio: &Audio,
+        paired: Option<&Audio>,
+        terms: Terms,
+    ) -> MusicMetrics {
         let mut m = self.screen(audio, paired);
-        if m.unusable.is_some() {
+        if m.unusable.is_some() || terms == Terms::NONE {
             return m;
         }
         let feats = music_features(audio);
-        m.fad = self
-            .reference
-            .relative_distance(&feats.frames)
-            .unwrap_or(f64::INFINITY);
-        let pred = builtin_class_probabilities(&feats);
-        let target = match paired.filter(|p| malformed(p).is_none()) {
-            Some(p) => builtin_class_probabilities(&music_features(p)),
-            None => self.mean_classes.clone(),
-        };
-        m.kld = kld(&pred, &target).expect("both are softmax outputs over the same classes");
-        m.clap = builtin_text_consistency(&feats, prompt);
+        if terms.fad {
+            m.fad = self
+                .reference
+                .relative_distance(&feats.frames)
+                .unwrap_or(f64::INFINITY);
+        }
+        if terms.kld {
+            let pred = builtin_class_probabilities(&feats);
+            let target = match paired.filter(|p| malformed(p).is_none()) {
+                Some(p) => builtin_class_probabilities(&music_features(p)),
+                None => self.mean_classes.clone(),
+            };
+            m.kld = kld(&pred, &target).expect("both are softmax outputs over the same classes");
+        }
+        if terms.clap {
+            m.clap = builtin_text_consistency(&feats, prompt);
+        }
         m
     }
 

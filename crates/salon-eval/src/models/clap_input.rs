@@ -2,6 +2,7 @@
 //! unfused checkpoints (truncation "rand_trunc"): 48 kHz mono, 10 s windows, log-mel (dB) with a
 //! slaney mel bank, `[frames, mel bins]` out.
 
+use rayon::prelude::*;
 use rustfft::num_complex::Complex;
 use rustfft::{Fft, FftPlanner};
 use serde::Deserialize;
@@ -276,61 +277,56 @@ impl ClapFeatureExtractor {
         let frames = self.frames();
         let hop = self.params.hop_length;
         let n_mels = self.mel_bins();
-        let mut out = Vec::with_capacity(frames * n_mels);
-        let mut buf = vec![Complex::new(0.0f64, 0.0); n_fft];
-        let mut scratch = vec![Complex::new(0.0f64, 0.0); self.fft.get_inplace_scratch_len()];
-        let mut power = vec![0.0f64; half + 1];
-        for t in 0..frames {
-            let origin = (t * hop) as isize - half as isize;
-            for (k, b) in buf.iter_mut().enumerate() {
-                *b = Complex::new(reflect(origin + k as isize) * self.window[k], 0.0);
-            }
-            self.fft.process_with_scratch(&mut buf, &mut scratch);
-            for (p, c) in power.iter_mut().zip(&buf) {
-                // numpy keeps the spectrum as complex64 before squaring its magnitude.
-                let (re, im) = (c.re as f32 as f64, c.im as f32 as f64);
-                *p = re * re + im * im;
-            }
-            for f in &self.filters {
-                let mel: f64 = f
-                    .weights
-                    .iter()
-                    .zip(&power[f.start..])
-                    .map(|(w, p)| w * p)
-                    .sum();
-                out.push((10.0 * mel.max(1e-10).log10()) as f32);
-            }
-        }
+        let mut out = vec![0.0f32; frames * n_mels];
+        let scratch_len = self.fft.get_inplace_scratch_len();
+        let buffers = || {
+            (
+                vec![Complex::new(0.0f64, 0.0); n_fft],
+                vec![Complex::new(0.0f64, 0.0); scratch_len],
+                vec![0.0f64; half + 1],
+            )
+        };
+        // Frames are independent: a 10 s window's 1,001 are shared out across threads.
+        out.par_chunks_mut(n_mels)
+            .enumerate()
+            .with_min_len(64)
+            .for_each_init(buffers, |(buf, scratch, power), (t, row)| {
+                let origin = (t * hop) as isize - half as isize;
+                for (k, b) in buf.iter_mut().enumerate() {
+                    *b = Complex::new(reflect(origin + k as isize) * self.window[k], 0.0);
+                }
+                self.fft.process_with_scratch(buf, scratch);
+                for (p, c) in power.iter_mut().zip(buf.iter()) {
+                    // numpy keeps the spectrum as complex64 before squaring its magnitude.
+                    let (re, im) = (c.re as f32 as f64, c.im as f32 as f64);
+                    *p = re * re + im * im;
+                }
+                for (f, y) in self.filters.iter().zip(row.iter_mut()) {
+                    let mel: f64 = f
+                        .weights
+                        .iter()
+                        .zip(&power[f.start..])
+                        .map(|(w, p)| w * p)
+                        .sum();
+                    *y = (10.0 * mel.max(1e-10).log10()) as f32;
+                }
+            });
         Ok(out)
     }
 
-    /// Features of several clips, `[clips * frames * mel bins]`, computed on up to as many threads
-    /// as the machine has cores.
+    /// Features of several clips, `[clips * frames * mel bins]`, clips and frames in parallel.
     pub fn extract_batch(&self, clips: &[&[f32]]) -> Result<Vec<f32>, FeatureError> {
         if let Some(index) = clips.iter().position(|c| c.is_empty()) {
             return Err(FeatureError::EmptyClip { index });
         }
         let per = self.frames() * self.mel_bins();
         let mut out = vec![0.0f32; clips.len() * per];
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(clips.len())
-            .max(1);
-        let chunk = clips.len().div_ceil(threads).max(1);
-        std::thread::scope(|s| {
-            let mut handles = Vec::new();
-            for (group, dst) in clips.chunks(chunk).zip(out.chunks_mut(chunk * per)) {
-                handles.push(s.spawn(move || -> Result<(), FeatureError> {
-                    for (clip, d) in group.iter().zip(dst.chunks_mut(per)) {
-                        d.copy_from_slice(&self.extract(clip)?);
-                    }
-                    Ok(())
-                }));
-            }
-            handles
-                .into_iter()
-                .try_for_each(|h| h.join().expect("feature thread panicked"))
-        })?;
+        out.par_chunks_mut(per)
+            .zip(clips.par_iter())
+            .try_for_each(|(dst, clip)| {
+                dst.copy_from_slice(&self.extract(clip)?);
+                Ok(())
+            })?;
         Ok(out)
     }
 }

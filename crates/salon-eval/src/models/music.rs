@@ -12,7 +12,7 @@ use super::vggish_input::{waveform_to_examples, Examples, SAMPLE_RATE as VGGISH_
 use super::ModelError;
 use crate::audio::malformed;
 use crate::audio::resample::resample;
-use crate::bittaudio::{reward_metrics, BuiltinMusicMetrics, MusicMetrics, RewardOptions};
+use crate::bittaudio::{reward_metrics, BuiltinMusicMetrics, MusicMetrics, RewardOptions, Terms};
 use crate::fad::{frechet_report, Embeddings, GaussianStats, DEFAULT_EPS};
 use crate::kld::{mean_kld, Kld};
 use crate::{Challenge, Evaluation, Evaluator, Fingerprint};
@@ -382,15 +382,14 @@ impl ModelMusicMetrics {
     /// batch is measured with the built-in stand-ins instead, so a validator's fault never
     /// zeroes a miner.
     pub fn measure_batch(&self, items: &[MusicItem]) -> Vec<MusicMetrics> {
-        let all_models = self.term_models().iter().all(|m| *m != "builtin");
+        // The stand-ins measure only the terms no model is loaded for.
+        let [fad, kld, clap] = self.term_models().map(|m| m == BuiltinMusicMetrics::MODEL);
+        let builtin_terms = Terms { fad, kld, clap };
         let mut out: Vec<MusicMetrics> = items
             .par_iter()
             .map(|it| {
-                if all_models {
-                    self.builtin.screen(it.audio, it.paired)
-                } else {
-                    self.builtin.measure(it.prompt, it.audio, it.paired)
-                }
+                self.builtin
+                    .measure_terms(it.prompt, it.audio, it.paired, builtin_terms)
             })
             .collect();
         let live: Vec<usize> = (0..items.len())
@@ -409,6 +408,8 @@ impl ModelMusicMetrics {
         out
     }
 
+    /// Runs the three models side by side (each one's CPU preparation overlaps the others'
+    /// network passes) and writes their terms into `out`.
     fn fill_model_terms(
         &self,
         items: &[MusicItem],
@@ -420,46 +421,65 @@ impl ModelMusicMetrics {
             .iter()
             .map(|m| (m.samples.as_slice(), m.sample_rate))
             .collect();
-        if let Some(reference) = &self.vggish_reference {
-            if let Some(embs) = self.models.vggish_batch(&clips) {
-                for (&i, e) in live.iter().zip(embs?) {
-                    out[i].fad = e
-                        .stats()
-                        .and_then(|s| frechet_report(reference, &s, DEFAULT_EPS))
-                        .map(|r| r.distance)
-                        .unwrap_or(f64::INFINITY);
-                }
+        let prompts: Vec<&str> = live.iter().map(|&i| items[i].prompt).collect();
+        let paired: Vec<Option<&Audio>> = live.iter().map(|&i| items[i].paired).collect();
+        let ((fads, klds), claps) = rayon::join(
+            || rayon::join(|| self.fads(&clips), || self.klds(&monos, &paired)),
+            || self.models.clap_consistency(&clips, &prompts).transpose(),
+        );
+        if let Some(fads) = fads? {
+            for (&i, fad) in live.iter().zip(fads) {
+                out[i].fad = fad;
             }
         }
-        if let Some(mean) = &self.passt_mean {
-            self.fill_kld(items, live, &monos, mean, out)?;
+        if let Some(klds) = klds? {
+            for (&i, kld) in live.iter().zip(klds) {
+                out[i].kld = kld;
+            }
         }
-        let prompts: Vec<&str> = live.iter().map(|&i| items[i].prompt).collect();
-        if let Some(scores) = self.models.clap_consistency(&clips, &prompts) {
-            for (&i, c) in live.iter().zip(scores?) {
+        if let Some(claps) = claps? {
+            for (&i, c) in live.iter().zip(claps) {
                 out[i].clap = c as f64;
             }
         }
         Ok(())
     }
 
-    /// audiocraft's KLD: segment by segment against the paired clip (both cut to the shorter),
-    /// or against the set's mean distribution for unpaired clips.
-    fn fill_kld(
+    /// FAD of each clip's VGGish embeddings against the reference set; `None` without VGGish.
+    fn fads(&self, clips: &[(&[f32], u32)]) -> Result<Option<Vec<f64>>, ModelError> {
+        let Some(reference) = &self.vggish_reference else {
+            return Ok(None);
+        };
+        let Some(embs) = self.models.vggish_batch(clips) else {
+            return Ok(None);
+        };
+        let fad = |e: Embeddings| {
+            e.stats()
+                .and_then(|s| frechet_report(reference, &s, DEFAULT_EPS))
+                .map(|r| r.distance)
+                .unwrap_or(f64::INFINITY)
+        };
+        Ok(Some(embs?.into_iter().map(fad).collect()))
+    }
+
+    /// audiocraft's KLD of each clip: segment by segment against its paired clip (both cut to
+    /// the shorter), or against the set's mean distribution when unpaired; `None` without
+    /// PaSST.
+    fn klds(
         &self,
-        items: &[MusicItem],
-        live: &[usize],
         monos: &[Audio],
-        mean: &[f64],
-        out: &mut [MusicMetrics],
-    ) -> Result<(), ModelError> {
+        paired: &[Option<&Audio>],
+    ) -> Result<Option<Vec<Kld>>, ModelError> {
+        let Some(mean) = &self.passt_mean else {
+            return Ok(None);
+        };
         // Everything at PaSST's rate first, so a pair can be cut to the shorter clip.
         let at_rate = |a: &Audio| resample(&a.samples, a.sample_rate, PASST_RATE);
         let generated: Vec<Vec<f32>> = monos.par_iter().map(at_rate).collect();
-        let paired: Vec<Option<Vec<f32>>> = live
+        let paired: Vec<Option<Vec<f32>>> = paired
             .par_iter()
-            .map(|&i| {
-                let p = items[i].paired.filter(|p| malformed(p).is_none())?;
+            .map(|p| {
+                let p = p.filter(|p| malformed(p).is_none())?;
                 Some(at_rate(&p.to_mono()))
             })
             .collect();
@@ -475,11 +495,17 @@ impl ModelMusicMetrics {
             }
         }
         let Some(rows) = self.models.passt_segments(&clips) else {
-            return Ok(());
+            return Ok(None);
         };
         let mut rows = rows?.into_iter();
         let widen = |r: &[f32]| r.iter().map(|&v| v as f64).collect::<Vec<f64>>();
-        for (&i, p) in live.iter().zip(&paired) {
+        let worst = Kld {
+            kld: f64::INFINITY,
+            kld_qp: f64::INFINITY,
+            kld_both: f64::INFINITY,
+        };
+        let mut out = Vec::with_capacity(paired.len());
+        for p in &paired {
             let generated = rows.next().unwrap_or_default();
             let pairs: Vec<(Vec<f64>, Vec<f64>)> = if p.is_some() {
                 let reference = rows.next().unwrap_or_default();
@@ -494,14 +520,11 @@ impl ModelMusicMetrics {
                     .map(|g| (widen(g), mean.to_vec()))
                     .collect()
             };
-            out[i].kld = mean_kld(pairs.iter().map(|(g, r)| (g.as_slice(), r.as_slice())))
-                .unwrap_or(Kld {
-                    kld: f64::INFINITY,
-                    kld_qp: f64::INFINITY,
-                    kld_both: f64::INFINITY,
-                });
+            out.push(
+                mean_kld(pairs.iter().map(|(g, r)| (g.as_slice(), r.as_slice()))).unwrap_or(worst),
+            );
         }
-        Ok(())
+        Ok(Some(out))
     }
 }
 
