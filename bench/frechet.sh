@@ -3,9 +3,9 @@
 # (issue 6, item 7). scripts/frechet_bench.py writes float32 [N, d] sets for d = 128 and 512 (a
 # well-conditioned pair and a near-singular one for each d), then each round times both sides
 # (statistics of both sets, distance from the statistics; median of RUNS after 2 warm-ups) and the
-# summary gives the median over rounds and the distances' agreement. Salon's faer is built without
-# its rayon feature (one thread); numpy/scipy's OpenBLAS uses every core unless
-# OPENBLAS_NUM_THREADS says otherwise.
+# summary gives the median over rounds and the distances' agreement. Salon's covariance product and
+# faer's decompositions run on rayon (every core, RAYON_NUM_THREADS to limit); numpy/scipy's
+# OpenBLAS uses every core unless OPENBLAS_NUM_THREADS says otherwise.
 # Python packages: numpy, scipy (a venv at $FRECHET_VENV, default /work/venv-frechet, created if
 # missing). Usage: bench/frechet.sh [ROUNDS=3] [RUNS=10] [N=1600]
 set -euo pipefail

@@ -2,7 +2,8 @@
 //! n - 1), computed in f64 with a centred two-pass product.
 
 use super::FadError;
-use faer::Mat;
+use faer::linalg::matmul::triangular::{self, BlockStructure};
+use faer::{Accum, Mat, Par};
 use serde::{Deserialize, Serialize};
 
 /// A row-major [rows, dim] matrix of embeddings, one row per frame or clip.
@@ -113,14 +114,28 @@ impl GaussianStats {
         for m in &mut mean {
             *m /= n as f64;
         }
-        let centred = Mat::<f64>::from_fn(n, d, |i, j| e.data[i * d + j] - mean[j]);
-        let product = centred.transpose() * &centred;
-        let scale = 1.0 / (n as f64 - 1.0);
+        // Transposed, [d, n] column-major: each column is one row of the row-major input, so it
+        // is filled by contiguous reads.
+        let centred_t = Mat::<f64>::from_fn(d, n, |j, i| e.data[i * d + j] - mean[j]);
+        // Only the lower triangle of the symmetric product, on every core; the upper is its
+        // mirror, so the result is exactly symmetric.
+        let mut product = Mat::<f64>::zeros(d, d);
+        triangular::matmul(
+            product.as_mut(),
+            BlockStructure::TriangularLower,
+            Accum::Replace,
+            centred_t.as_ref(),
+            BlockStructure::Rectangular,
+            centred_t.transpose(),
+            BlockStructure::Rectangular,
+            1.0 / (n as f64 - 1.0),
+            Par::rayon(0),
+        );
         let mut cov = vec![0.0f64; d * d];
-        for i in 0..d {
-            for j in 0..d {
-                // Exactly symmetric: average the two rounding paths.
-                cov[i * d + j] = 0.5 * (product[(i, j)] + product[(j, i)]) * scale;
+        for j in 0..d {
+            for i in j..d {
+                cov[i * d + j] = product[(i, j)];
+                cov[j * d + i] = product[(i, j)];
             }
         }
         Ok(Self {
