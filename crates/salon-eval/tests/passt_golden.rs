@@ -240,3 +240,19 @@ fn loads_safetensors_with_the_released_names_and_names_a_missing_tensor() {
     std::fs::remove_dir_all(&dir).ok();
     assert!(err.contains("blocks.1.mlp.fc2.weight"), "{err}");
 }
+
+#[test]
+fn half_precision_follows_the_f32_network() {
+    // The GPU path may load PaSST in f16: same logits as f32 up to f16's rounding (a model that
+    // mixed dtypes would fail to run at all). bf16 is GPU-only: candle's CPU matmul refuses it.
+    let device = Device::Cpu;
+    let mel = passt_input::log_mel(&clip(3, 96_000)).unwrap();
+    let want = model(&device).logits(std::slice::from_ref(&mel)).unwrap();
+    let scale = want.iter().flatten().fold(0.0f32, |m, v| m.max(v.abs()));
+    let vb = VarBuilder::from_tensors(weights(&device), DType::F16, &device);
+    let half = Passt::new(vb, &config()).unwrap();
+    let got = half.logits(std::slice::from_ref(&mel)).unwrap();
+    let w = worst(&got, &want);
+    assert!(w > 0.0, "the f16 network computed in f32");
+    assert!(w <= 0.01 * scale, "logits differ by {w} (scale {scale})");
+}
