@@ -126,7 +126,8 @@ fn stages(
         return Err(e.into());
     }
     let vggish_prep = median_s(iters, || {
-        let ex = vggish_input::waveform_to_examples(&resample(&clip.samples, rate, 16_000));
+        let at = resample(&clip.samples, rate, vggish_input::SAMPLE_RATE);
+        let ex = vggish_input::waveform_to_examples(&at);
         assert!(ex.count > 0);
     });
     let passt_prep = median_s(iters, || {
@@ -136,9 +137,16 @@ fn stages(
         }
     });
     let extractor = ClapFeatureExtractor::new(FeatureParams::default());
+    let clap_rate = extractor.params().sampling_rate as u32;
     let clap_prep = median_s(iters, || {
-        let keep = (10.1 * rate as f64).ceil() as usize;
-        let at = resample(&clip.samples[..keep.min(clip.samples.len())], rate, 48_000);
+        // As `MusicModels::clap_consistency`: a little more than the window is resampled.
+        let window_s = extractor.params().max_length_s as f64;
+        let keep = ((window_s + 0.1) * rate as f64).ceil() as usize;
+        let at = resample(
+            &clip.samples[..keep.min(clip.samples.len())],
+            rate,
+            clap_rate,
+        );
         assert!(extractor.extract(&at).is_ok());
     });
     Ok(json!({
