@@ -19,6 +19,7 @@ use crate::{Challenge, Evaluation, Evaluator, Fingerprint};
 use candle_core::Device;
 use rayon::prelude::*;
 use salon_core::{Audio, Request, Response, Task};
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -192,11 +193,15 @@ impl MusicModels {
         clips: &[(&[f32], u32)],
     ) -> Option<Result<Vec<Vec<Vec<f32>>>, ModelError>> {
         let model = self.passt.as_ref()?;
-        let resampled: Vec<Vec<f32>> = clips
+        // Clips already at PaSST's rate (the KLD path resamples first to cut pairs) are borrowed.
+        let resampled: Vec<Cow<[f32]>> = clips
             .par_iter()
-            .map(|(s, rate)| resample(s, *rate, PASST_RATE))
+            .map(|&(s, rate)| match rate {
+                PASST_RATE => Cow::Borrowed(s),
+                _ => Cow::Owned(resample(s, rate, PASST_RATE)),
+            })
             .collect();
-        let refs: Vec<&[f32]> = resampled.iter().map(Vec::as_slice).collect();
+        let refs: Vec<&[f32]> = resampled.iter().map(|c| c.as_ref()).collect();
         Some(model.segment_probabilities_batch(&refs))
     }
 
