@@ -9,9 +9,8 @@ mod common;
 
 use candle_core::{DType, Device};
 use candle_nn::VarBuilder;
+use common::music::{compose, reference_set, with_noise};
 use salon_core::Audio;
-use salon_engines::builtin::music::Composer;
-use salon_engines::builtin::Fidelity;
 use salon_eval::bittaudio::{reward_metrics, RewardOptions};
 use salon_eval::models::clap::Clap;
 use salon_eval::models::music::{ModelMusicMetrics, MusicItem, MusicModels};
@@ -53,28 +52,6 @@ fn models() -> MusicModels {
     MusicModels::new(&device, Some(vggish), Some(passt), Some(clap))
 }
 
-fn compose(prompt: &str, secs: f32, seed: u64) -> Audio {
-    Composer::new(Fidelity(1.0))
-        .compose(prompt, secs, seed)
-        .unwrap()
-}
-
-/// `audio` plus uniform noise `snr_db` below its power.
-fn with_noise(audio: &Audio, snr_db: f64, seed: u64) -> Audio {
-    let p = audio.samples.iter().map(|v| (v * v) as f64).sum::<f64>() / audio.samples.len() as f64;
-    let half = (p / 10f64.powf(snr_db / 10.0) * 3.0).sqrt();
-    let noise = common::fill(audio.samples.len(), seed, half);
-    Audio {
-        samples: audio
-            .samples
-            .iter()
-            .zip(noise)
-            .map(|(s, n)| s + n)
-            .collect(),
-        ..audio.clone()
-    }
-}
-
 #[test]
 fn junk_copies_and_short_clips_score_below_an_honest_clip_on_the_model_path() {
     let corpus = [
@@ -83,12 +60,7 @@ fn junk_copies_and_short_clips_score_below_an_honest_clip_on_the_model_path() {
         "lofi hip hop beat",
     ];
     let paired = compose(PROMPT, ASKED, 500);
-    let mut set: Vec<Audio> = corpus
-        .iter()
-        .enumerate()
-        .map(|(i, p)| compose(p, 12.0, 1000 + i as u64))
-        .collect();
-    set.push(paired.clone());
+    let set = reference_set(&corpus, 12.0, &paired);
     let metrics = ModelMusicMetrics::from_reference(Arc::new(models()), &set).unwrap();
     assert_eq!(metrics.describe(), "fad=vggish kld=passt clap=clap");
 

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use std::path::Path;
+pub mod music;
 
 /// Uniform in [0, 1) from SplitMix64 of (seed, k), as the scripts compute it.
 pub fn splitmix_uniform(seed: u64, k: u64) -> f64 {
