@@ -17,7 +17,7 @@
 # Environment: CLIPS (default 10), ITERS (default 10), CUDA_DIR (build: where the pip CUDA wheels go, default
 # /work/cuda13), WORK (run: scratch for the weights, default /tmp/eval-bench), SKIP_PY=1 (run: Salon only),
 # SKIP_SALON=1 (run: Python only), SALON_DEVICE (run: cuda, or cpu for a CPU figure of the same binary),
-# SALON_FLAGS (run: more eval_bench flags, e.g. --tf32 or --passt-dtype f16).
+# SALON_FLAGS (run: more eval_bench flags, e.g. --tf32 or --precision f16).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT_DIR=target/gpu-bench-eval

@@ -286,6 +286,24 @@ fn clap_fad_and_music_score_run_on_a_checkpoint() {
     assert!((-1.0..=1.0).contains(&c) && c != 0.0, "{out}");
     assert!(out["score"].is_number());
 
+    // A precision other than f32 or f16 is refused before anything loads, naming the choices.
+    let out = salon(
+        &[
+            "score",
+            "music",
+            "--prompt",
+            "x",
+            "--reference",
+            &s(&refs),
+            "--eval-precision",
+            "f64",
+            &s(&eval.join("0.wav")),
+        ],
+        &cache,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("use f32 or f16"));
+
     let empty = tmp.path().join("empty");
     std::fs::create_dir_all(&empty).unwrap();
     let out = salon(

@@ -4,11 +4,11 @@
 //!
 //! `cargo run --release -p salon-eval [--features cuda] --example eval_bench -- --vggish FILE
 //!  --passt FILE --clap DIR [--device cpu|cuda] [--clips 10] [--iters 10] [--reference 8]
-//!  [--secs 15] [--tf32] [--passt-dtype f32|f16|bf16]`
+//!  [--secs 15] [--tf32] [--precision f32|f16]`
 //!
 //! `--tf32` lets cuBLAS round f32 GEMM inputs to TF32 (PyTorch's default for convolutions,
-//! not for matmuls); the default is full f32. `--passt-dtype` runs PaSST, most of a clip's
-//! compute, in a half type (bf16 on a GPU only).
+//! not for matmuls); the default is full f32. `--precision f16` runs PaSST, most of a clip's
+//! compute, in f16 (the validator's `--eval-precision f16`).
 //!
 //! Clips are deterministic 32 kHz mono tones plus hash noise (no data needed);
 //! `scripts/audio_eval_random_weights.py` makes random weights of the released shapes.
@@ -20,14 +20,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use candle_core::{DType, Device};
+use candle_core::Device;
 use salon_core::Audio;
 use salon_eval::audio::resample::resample;
-use salon_eval::models::clap::Clap;
 use salon_eval::models::clap_input::{ClapFeatureExtractor, FeatureParams};
-use salon_eval::models::music::{ModelMusicMetrics, ModelPaths, MusicItem, MusicModels};
-use salon_eval::models::passt::{Passt, PasstConfig};
-use salon_eval::models::vggish::Vggish;
+use salon_eval::models::music::{ModelMusicMetrics, ModelPaths, MusicItem, MusicModels, Precision};
 use salon_eval::models::{passt_input, vggish_input};
 use serde_json::json;
 
@@ -36,7 +33,7 @@ const RATE: u32 = 32_000;
 
 const USAGE: &str = "usage: eval_bench --vggish FILE --passt FILE --clap DIR [--device cpu|cuda] \
                      [--clips 10] [--iters 10] [--reference 8] [--secs 15] [--tf32] \
-                     [--passt-dtype f32|f16|bf16]";
+                     [--precision f32|f16]";
 
 const PROMPTS: [&str; 5] = [
     "upbeat electronic dance music with a heavy bass line",
@@ -205,36 +202,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     let t = Instant::now();
-    let passt_dtype = match arg(&args, "--passt-dtype").as_deref() {
-        None | Some("f32") => DType::F32,
-        Some("f16") => DType::F16,
-        Some("bf16") => DType::BF16,
-        Some(other) => return Err(format!("unknown --passt-dtype {other:?}\n{USAGE}").into()),
+    let precision: Precision = match arg(&args, "--precision") {
+        None => Precision::F32,
+        Some(p) => p
+            .parse()
+            .map_err(|e| format!("--precision: {e}\n{USAGE}"))?,
     };
-    let models = if passt_dtype == DType::F32 {
-        MusicModels::load(&paths, &device)?
-    } else {
-        let need = |p: &Option<PathBuf>, flag: &str| {
-            p.clone()
-                .ok_or_else(|| format!("--passt-dtype needs every model; pass {flag}\n{USAGE}"))
-        };
-        let (vggish, passt, clap) = (
-            need(&paths.vggish, "--vggish")?,
-            need(&paths.passt, "--passt")?,
-            need(&paths.clap, "--clap")?,
-        );
-        MusicModels::new(
-            &device,
-            Some(Vggish::load(&vggish, &device)?),
-            Some(Passt::load_with_config(
-                &passt,
-                &PasstConfig::default(),
-                passt_dtype,
-                &device,
-            )?),
-            Some(Clap::load(&clap, &device)?),
-        )
-    };
+    let models = MusicModels::load(&paths, &device, precision)?;
     let models = Arc::new(models);
     device.synchronize()?;
     let load_s = t.elapsed().as_secs_f64();
@@ -314,7 +288,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "precision": format!(
                 "fp32{}{}",
                 if tf32 { ", TF32 GEMMs" } else { "" },
-                if passt_dtype == DType::F32 { String::new() } else { format!(", PaSST {passt_dtype:?}") }
+                match precision {
+                    Precision::F32 => "",
+                    Precision::F16 => ", PaSST f16",
+                }
             ),
             "device": device_name,
             "terms": metrics.describe(),

@@ -8,7 +8,7 @@ use salon_core::{Profile, Request, Response, Task};
 use salon_engines::builtin::music::Composer;
 use salon_engines::builtin::Fidelity;
 use salon_engines::Engine;
-use salon_eval::models::music::{ModelPaths, MusicModels};
+use salon_eval::models::music::{ModelPaths, MusicModels, Precision};
 use salon_eval::Challenge;
 use salon_validator::scorers::Scorers;
 use std::path::PathBuf;
@@ -27,7 +27,7 @@ fn clap_models() -> Arc<MusicModels> {
         clap: Some(clap),
         ..ModelPaths::default()
     };
-    Arc::new(MusicModels::load(&paths, &Device::Cpu).unwrap())
+    Arc::new(MusicModels::load(&paths, &Device::Cpu, Precision::F32).unwrap())
 }
 
 fn answer(prompt: &str, secs: f32, seed: u64) -> (Challenge, Response) {

@@ -15,7 +15,7 @@ use salon_eval::audio::resample::resample;
 use salon_eval::fad::{self, Embeddings, FadInfOptions, StatsCache};
 use salon_eval::models::checkpoints::{self, ENCODEC_REPO};
 use salon_eval::models::clap::Clap;
-use salon_eval::models::music::{ModelPaths, MusicModels};
+use salon_eval::models::music::{ModelPaths, MusicModels, Precision};
 use std::path::{Path, PathBuf};
 
 /// CLAP embeds 10 s windows at 48 kHz.
@@ -329,6 +329,7 @@ fn load_network(model: Model, path: &Path, device: &Device) -> anyhow::Result<Ne
                 ..ModelPaths::default()
             },
             device,
+            Precision::F32,
         )?)),
         Model::Clap => Network::Clap(Box::new(Clap::load(path, device)?)),
         Model::Encodec => Network::Encodec(Box::new(EncodecEncoder::load(path, device)?)),

@@ -6,7 +6,7 @@
 
 use super::checkpoints::{self, CLAP_REPO, PASST_FILE, VGGISH_FILE};
 use super::clap::{Clap, ClapError};
-use super::passt::Passt;
+use super::passt::{Passt, PasstConfig};
 use super::vggish::Vggish;
 use super::vggish_input::{waveform_to_examples, Examples, SAMPLE_RATE as VGGISH_RATE};
 use super::ModelError;
@@ -16,7 +16,7 @@ use crate::bittaudio::{reward_metrics, BuiltinMusicMetrics, MusicMetrics, Reward
 use crate::fad::{frechet_report, Embeddings, GaussianStats, DEFAULT_EPS};
 use crate::kld::{mean_kld, Kld};
 use crate::{Challenge, Evaluation, Evaluator, Fingerprint};
-use candle_core::Device;
+use candle_core::{DType, Device};
 use rayon::prelude::*;
 use salon_core::{Audio, Request, Response, Task};
 use std::borrow::Cow;
@@ -80,6 +80,49 @@ impl ModelPaths {
     }
 }
 
+/// The number format the evaluation networks compute in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Precision {
+    /// Every network in f32, as the Python peers run them.
+    #[default]
+    F32,
+    /// PaSST (the KLD network, most of a clip's arithmetic) in f16, VGGish and CLAP in f32: for
+    /// GPUs, whose half-precision matmuls are several times faster. PaSST's logits stay within
+    /// 1% of f32's (tests/passt_golden.rs).
+    F16,
+}
+
+impl Precision {
+    /// The dtype PaSST's weights and activations use.
+    fn passt_dtype(self) -> DType {
+        match self {
+            Self::F32 => DType::F32,
+            Self::F16 => DType::F16,
+        }
+    }
+}
+
+impl std::fmt::Display for Precision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::F32 => "f32",
+            Self::F16 => "f16",
+        })
+    }
+}
+
+impl std::str::FromStr for Precision {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "f32" => Ok(Self::F32),
+            "f16" => Ok(Self::F16),
+            other => Err(format!("unknown precision {other:?}: use f32 or f16")),
+        }
+    }
+}
+
 /// The loaded models and the device they run on.
 pub struct MusicModels {
     device: Device,
@@ -89,8 +132,12 @@ pub struct MusicModels {
 }
 
 impl MusicModels {
-    /// Loads every configured model onto `device`.
-    pub fn load(paths: &ModelPaths, device: &Device) -> Result<Self, ModelError> {
+    /// Loads every configured model onto `device`, computing in `precision`.
+    pub fn load(
+        paths: &ModelPaths,
+        device: &Device,
+        precision: Precision,
+    ) -> Result<Self, ModelError> {
         let vggish = paths
             .vggish
             .as_deref()
@@ -99,7 +146,9 @@ impl MusicModels {
         let passt = paths
             .passt
             .as_deref()
-            .map(|p| Passt::load(p, device))
+            .map(|p| {
+                Passt::load_with_config(p, &PasstConfig::default(), precision.passt_dtype(), device)
+            })
             .transpose()?;
         let clap = paths
             .clap
@@ -576,5 +625,22 @@ impl Evaluator for ModelMusicEvaluator {
 
     fn fingerprint(&self, response: &Response) -> Option<Fingerprint> {
         crate::audio::response_fingerprint(response)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn precision_names_round_trip_and_f16_halves_only_passt() {
+        for p in [Precision::F32, Precision::F16] {
+            assert_eq!(p.to_string().parse::<Precision>(), Ok(p));
+        }
+        assert_eq!(Precision::default(), Precision::F32);
+        assert_eq!(Precision::F16.passt_dtype(), DType::F16);
+        assert_eq!(Precision::F32.passt_dtype(), DType::F32);
+        let err = "bf16".parse::<Precision>().unwrap_err();
+        assert!(err.contains("f32 or f16"), "{err}");
     }
 }
