@@ -286,42 +286,30 @@ fn clap_fad_and_music_score_run_on_a_checkpoint() {
     assert!((-1.0..=1.0).contains(&c) && c != 0.0, "{out}");
     assert!(out["score"].is_number());
 
+    // `salon score music` with one more option, expected to be refused with exit 2.
+    let refused = |option: &str, value: &str| {
+        let out = salon(
+            &[
+                "score",
+                "music",
+                "--prompt",
+                "x",
+                "--reference",
+                &s(&refs),
+                option,
+                value,
+                &s(&eval.join("0.wav")),
+            ],
+            &cache,
+        );
+        assert_eq!(out.status.code(), Some(2), "{option} {value}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
     // A precision other than f32 or f16 is refused before anything loads, naming the choices.
-    let out = salon(
-        &[
-            "score",
-            "music",
-            "--prompt",
-            "x",
-            "--reference",
-            &s(&refs),
-            "--eval-precision",
-            "f64",
-            &s(&eval.join("0.wav")),
-        ],
-        &cache,
-    );
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("use f32 or f16"));
-
+    assert!(refused("--eval-precision", "f64").contains("use f32 or f16"));
     let empty = tmp.path().join("empty");
     std::fs::create_dir_all(&empty).unwrap();
-    let out = salon(
-        &[
-            "score",
-            "music",
-            "--prompt",
-            "x",
-            "--reference",
-            &s(&refs),
-            "--models",
-            &s(&empty),
-            &s(&eval.join("0.wav")),
-        ],
-        &cache,
-    );
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no released checkpoint"));
+    assert!(refused("--models", &s(&empty)).contains("no released checkpoint"));
 }
 
 fn copy_dir(from: &Path, to: &Path) {
