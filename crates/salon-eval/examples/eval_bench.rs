@@ -24,7 +24,9 @@ use candle_core::Device;
 use salon_core::Audio;
 use salon_eval::audio::resample::resample;
 use salon_eval::models::clap_input::{ClapFeatureExtractor, FeatureParams};
-use salon_eval::models::music::{ModelMusicMetrics, ModelPaths, MusicItem, MusicModels, Precision};
+use salon_eval::models::music::{
+    clap_window, ModelMusicMetrics, ModelPaths, MusicItem, MusicModels, Precision,
+};
 use salon_eval::models::{passt_input, vggish_input};
 use serde_json::json;
 
@@ -134,17 +136,8 @@ fn stages(
         }
     });
     let extractor = ClapFeatureExtractor::new(FeatureParams::default());
-    let clap_rate = extractor.params().sampling_rate as u32;
     let clap_prep = median_s(iters, || {
-        // As `MusicModels::clap_consistency`: a little more than the window is resampled.
-        let window_s = extractor.params().max_length_s as f64;
-        let keep = ((window_s + 0.1) * rate as f64).ceil() as usize;
-        let at = resample(
-            &clip.samples[..keep.min(clip.samples.len())],
-            rate,
-            clap_rate,
-        );
-        assert!(extractor.extract(&at).is_ok());
+        assert!(extractor.extract(&clap_window(&clip.samples, rate)).is_ok());
     });
     Ok(json!({
         "stages": "one clip, seconds (median)",
@@ -208,8 +201,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .parse()
             .map_err(|e| format!("--precision: {e}\n{USAGE}"))?,
     };
-    let models = MusicModels::load(&paths, &device, precision)?;
-    let models = Arc::new(models);
+    let models = Arc::new(MusicModels::load(&paths, &device, precision)?);
     device.synchronize()?;
     let load_s = t.elapsed().as_secs_f64();
     let reference: Vec<Audio> = (0..references as u64).map(|s| clip(s, secs)).collect();

@@ -4,6 +4,7 @@
 //! polyphase filters. Offline (whole clip at once), zero delay.
 
 use rayon::prelude::*;
+use std::borrow::Cow;
 
 /// Zero crossings of the sinc on each side, in units of the narrower of the two Nyquist bands.
 const ZERO_CROSSINGS: f64 = 16.0;
@@ -11,6 +12,15 @@ const ZERO_CROSSINGS: f64 = 16.0;
 const KAISER_BETA: f64 = 8.0;
 /// Pass band as a fraction of the output Nyquist frequency when downsampling.
 const ROLLOFF: f64 = 0.95;
+
+/// `samples` (mono) at `to` Hz: borrowed when already there, else [`resample`]d.
+pub fn at_rate(samples: &[f32], from: u32, to: u32) -> Cow<'_, [f32]> {
+    if from == to {
+        Cow::Borrowed(samples)
+    } else {
+        Cow::Owned(resample(samples, from, to))
+    }
+}
 
 /// `samples` (mono) resampled from `from` Hz to `to` Hz; the output has
 /// `ceil(len * to / from)` samples. Returns the input unchanged when the rates are equal or

@@ -11,7 +11,7 @@ use super::vggish::Vggish;
 use super::vggish_input::{waveform_to_examples, Examples, SAMPLE_RATE as VGGISH_RATE};
 use super::ModelError;
 use crate::audio::malformed;
-use crate::audio::resample::resample;
+use crate::audio::resample::{at_rate, resample};
 use crate::bittaudio::{reward_metrics, BuiltinMusicMetrics, MusicMetrics, RewardOptions, Terms};
 use crate::fad::{frechet_report, Embeddings, GaussianStats, DEFAULT_EPS};
 use crate::kld::{mean_kld, Kld};
@@ -19,7 +19,6 @@ use crate::{Challenge, Evaluation, Evaluator, Fingerprint};
 use candle_core::{DType, Device};
 use rayon::prelude::*;
 use salon_core::{Audio, Request, Response, Task};
-use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -243,12 +242,9 @@ impl MusicModels {
     ) -> Option<Result<Vec<Vec<Vec<f32>>>, ModelError>> {
         let model = self.passt.as_ref()?;
         // Clips already at PaSST's rate (the KLD path resamples first to cut pairs) are borrowed.
-        let resampled: Vec<Cow<[f32]>> = clips
+        let resampled: Vec<_> = clips
             .par_iter()
-            .map(|&(s, rate)| match rate {
-                PASST_RATE => Cow::Borrowed(s),
-                _ => Cow::Owned(resample(s, rate, PASST_RATE)),
-            })
+            .map(|&(s, rate)| at_rate(s, rate, PASST_RATE))
             .collect();
         let refs: Vec<&[f32]> = resampled.iter().map(|c| c.as_ref()).collect();
         Some(model.segment_probabilities_batch(&refs))
@@ -264,13 +260,7 @@ impl MusicModels {
         let model = self.clap.as_ref()?;
         let resampled: Vec<Vec<f32>> = clips
             .par_iter()
-            .map(|(s, rate)| {
-                // Only the first 10 s reach the model: resample no more than that.
-                let keep = ((CLAP_INPUT_SECS * *rate as f64).ceil() as usize).min(s.len());
-                let mut r = resample(&s[..keep], *rate, CLAP_RATE);
-                r.truncate(10 * CLAP_RATE as usize);
-                r
-            })
+            .map(|&(s, rate)| clap_window(s, rate))
             .collect();
         let refs: Vec<&[f32]> = resampled.iter().map(Vec::as_slice).collect();
         Some(
@@ -279,6 +269,15 @@ impl MusicModels {
                 .map_err(ModelError::from),
         )
     }
+}
+
+/// The part of a mono clip `(samples, rate)` that CLAP reads: its first 10 s at 48 kHz (a little
+/// more is resampled so the filter has context at the cut).
+pub fn clap_window(samples: &[f32], rate: u32) -> Vec<f32> {
+    let keep = ((CLAP_INPUT_SECS * rate as f64).ceil() as usize).min(samples.len());
+    let mut r = resample(&samples[..keep], rate, CLAP_RATE);
+    r.truncate(10 * CLAP_RATE as usize);
+    r
 }
 
 impl From<ClapError> for ModelError {
@@ -528,13 +527,16 @@ impl ModelMusicMetrics {
             return Ok(None);
         };
         // Everything at PaSST's rate first, so a pair can be cut to the shorter clip.
-        let at_rate = |a: &Audio| resample(&a.samples, a.sample_rate, PASST_RATE);
-        let generated: Vec<Vec<f32>> = monos.par_iter().map(at_rate).collect();
+        let generated: Vec<_> = monos
+            .par_iter()
+            .map(|a| at_rate(&a.samples, a.sample_rate, PASST_RATE))
+            .collect();
         let paired: Vec<Option<Vec<f32>>> = paired
             .par_iter()
             .map(|p| {
                 let p = p.filter(|p| malformed(p).is_none())?;
-                Some(at_rate(&p.to_mono()))
+                let p = p.to_mono();
+                Some(resample(&p.samples, p.sample_rate, PASST_RATE))
             })
             .collect();
         let mut clips: Vec<(&[f32], u32)> = Vec::new();
@@ -633,7 +635,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn precision_names_round_trip_and_f16_halves_only_passt() {
+    fn precision_names_round_trip_and_map_to_passt_dtypes() {
         for p in [Precision::F32, Precision::F16] {
             assert_eq!(p.to_string().parse::<Precision>(), Ok(p));
         }
