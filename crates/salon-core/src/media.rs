@@ -6,6 +6,7 @@
 
 use base64::Engine as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::borrow::Cow;
 use std::io::Cursor;
 
 /// What went wrong encoding or decoding media.
@@ -79,34 +80,39 @@ impl Audio {
 
     /// A mono mix (channel average); mono audio is returned as is.
     pub fn to_mono(&self) -> Audio {
+        Audio::mono(self.mono_samples().into_owned(), self.sample_rate)
+    }
+
+    /// The mono mix's samples (channel average), borrowed without a copy when already mono.
+    pub fn mono_samples(&self) -> Cow<'_, [f32]> {
         let ch = self.channels.max(1) as usize;
         if ch == 1 {
-            return self.clone();
+            return Cow::Borrowed(&self.samples);
         }
-        let samples = self
-            .samples
-            .chunks_exact(ch)
-            .map(|f| f.iter().sum::<f32>() / ch as f32)
-            .collect();
-        Audio::mono(samples, self.sample_rate)
+        Cow::Owned(
+            self.samples
+                .chunks_exact(ch)
+                .map(|f| f.iter().sum::<f32>() / ch as f32)
+                .collect(),
+        )
     }
 
     /// Resampled to `rate` by linear interpolation (adequate for built-in metrics, not for models).
     pub fn resample_linear(&self, rate: u32) -> Audio {
-        let mono = self.to_mono();
-        if rate == mono.sample_rate || mono.samples.is_empty() {
-            return Audio::mono(mono.samples, rate);
+        let mono = self.mono_samples();
+        if rate == self.sample_rate || mono.is_empty() {
+            return Audio::mono(mono.into_owned(), rate);
         }
-        let ratio = mono.sample_rate as f64 / rate as f64;
-        let out_len = ((mono.samples.len() as f64) / ratio).floor() as usize;
-        let last = mono.samples.len() - 1;
+        let ratio = self.sample_rate as f64 / rate as f64;
+        let out_len = ((mono.len() as f64) / ratio).floor() as usize;
+        let last = mono.len() - 1;
         let samples = (0..out_len)
             .map(|i| {
                 let pos = i as f64 * ratio;
                 let i0 = (pos.floor() as usize).min(last);
                 let i1 = (i0 + 1).min(last);
                 let t = (pos - i0 as f64) as f32;
-                mono.samples[i0] * (1.0 - t) + mono.samples[i1] * t
+                mono[i0] * (1.0 - t) + mono[i1] * t
             })
             .collect();
         Audio::mono(samples, rate)
@@ -393,6 +399,19 @@ mod tests {
             .iter()
             .zip(&c.samples)
             .all(|(x, y)| (x - y).abs() < 1e-4));
+    }
+
+    #[test]
+    fn mono_mix_averages_channels_and_borrows_mono() {
+        let stereo = Audio {
+            samples: vec![1.0, 0.0, 0.5, -0.5, -1.0, 0.0],
+            sample_rate: 8000,
+            channels: 2,
+        };
+        assert_eq!(&*stereo.mono_samples(), &[0.5, 0.0, -0.5]);
+        assert_eq!(stereo.to_mono(), Audio::mono(vec![0.5, 0.0, -0.5], 8000));
+        let mono = Audio::mono(vec![0.25, -0.25], 8000);
+        assert!(matches!(mono.mono_samples(), Cow::Borrowed(s) if s == [0.25, -0.25]));
     }
 
     #[test]

@@ -300,7 +300,7 @@ impl BuiltinMusicMetrics {
         let mut fingerprints = Vec::new();
         for clip in clips.iter().filter(|c| malformed(c).is_none()) {
             fingerprints.push(audio_fingerprint(clip));
-            if level_factor(&clip.to_mono().samples).0 > 0.0 {
+            if level_factor(&clip.mono_samples()).0 > 0.0 {
                 let p = builtin_class_probabilities(&music_features(clip));
                 mean_classes.iter_mut().zip(&p).for_each(|(m, v)| *m += v);
                 used += 1;
@@ -385,7 +385,7 @@ impl BuiltinMusicMetrics {
             m.unusable = Some(why.to_string());
             return m;
         }
-        if level_factor(&audio.to_mono().samples).0 == 0.0 {
+        if level_factor(&audio.mono_samples()).0 == 0.0 {
             m.unusable = Some("silent or near-silent".to_string());
             return m;
         }

@@ -292,8 +292,7 @@ impl Embedder {
                 .vggish_embeddings(audio)
                 .context("VGGish is not loaded")??),
             Network::Clap(m) => {
-                let mono = audio.to_mono();
-                let wav = resample(&mono.samples, mono.sample_rate, CLAP_RATE);
+                let wav = resample(&audio.mono_samples(), audio.sample_rate, CLAP_RATE);
                 // Non-overlapping 10 s windows; a tail under a second is dropped unless it is all.
                 let windows: Vec<&[f32]> = wav
                     .chunks(CLAP_WINDOW)
@@ -308,9 +307,9 @@ impl Embedder {
             Network::Encodec(m) => {
                 // fadtk cuts clips at 3 minutes (the encoder's first conv needs memory in
                 // proportion to the clip).
-                let mono = audio.to_mono();
-                let keep = mono.samples.len().min(180 * mono.sample_rate as usize);
-                let wav = resample(&mono.samples[..keep], mono.sample_rate, m.sample_rate());
+                let mono = audio.mono_samples();
+                let keep = mono.len().min(180 * audio.sample_rate as usize);
+                let wav = resample(&mono[..keep], audio.sample_rate, m.sample_rate());
                 let rows = m.embed(&wav)?;
                 Ok(Embeddings::from_rows(
                     rows.iter().map(Vec::as_slice),

@@ -79,10 +79,9 @@ fn music(a: MusicArgs) -> anyhow::Result<()> {
             let clip = Audio::from_wav_bytes(&bytes)
                 .map_err(|e| usage(format!("--melody {}: {e}", p.display())))?;
             // The chroma extractor takes 32 kHz mono, as MusicGen Melody's processor does.
-            let mono = clip.to_mono();
             Ok(salon_eval::audio::resample::resample(
-                &mono.samples,
-                mono.sample_rate,
+                &clip.mono_samples(),
+                clip.sample_rate,
                 MELODY_RATE,
             ))
         })

@@ -9,20 +9,19 @@ pub const ANALYSIS_RATE: u32 = 16_000;
 
 /// The audio as mono samples at [`ANALYSIS_RATE`], with a box low-pass when decimating by an integer.
 pub fn analysis_signal(audio: &Audio) -> Vec<f32> {
-    let mono = audio.to_mono();
-    let rate = mono.sample_rate;
+    let rate = audio.sample_rate;
     if rate == ANALYSIS_RATE {
-        return mono.samples;
+        return audio.mono_samples().into_owned();
     }
     if rate > ANALYSIS_RATE && rate.is_multiple_of(ANALYSIS_RATE) {
         let k = (rate / ANALYSIS_RATE) as usize;
-        return mono
-            .samples
+        return audio
+            .mono_samples()
             .chunks_exact(k)
             .map(|c| c.iter().sum::<f32>() / k as f32)
             .collect();
     }
-    mono.resample_linear(ANALYSIS_RATE).samples
+    audio.resample_linear(ANALYSIS_RATE).samples
 }
 
 /// Whether every sample is a finite number.

@@ -221,8 +221,7 @@ impl MusicEvaluator {
         let dur = duration_factor(got, asked_secs);
         m.insert("duration_secs".to_string(), got as f64);
         m.insert("duration_factor".to_string(), dur);
-        let mono = audio.to_mono();
-        let (level, rms_db) = level_factor(&mono.samples);
+        let (level, rms_db) = level_factor(&audio.mono_samples());
         m.insert("rms_db".to_string(), rms_db);
         m.insert("level_factor".to_string(), level);
         if level == 0.0 {

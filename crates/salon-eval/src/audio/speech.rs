@@ -184,8 +184,7 @@ pub fn score_speech(text: &str, audio: &Audio) -> Evaluation {
         return Evaluation::zero(why);
     }
     let mut m = BTreeMap::new();
-    let mono = audio.to_mono();
-    let (level, rms_db) = level_factor(&mono.samples);
+    let (level, rms_db) = level_factor(&audio.mono_samples());
     m.insert("rms_db".to_string(), rms_db);
     m.insert("level_factor".to_string(), level);
     if level == 0.0 {

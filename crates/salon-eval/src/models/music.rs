@@ -19,6 +19,7 @@ use crate::{Challenge, Evaluation, Evaluator, Fingerprint};
 use candle_core::{DType, Device};
 use rayon::prelude::*;
 use salon_core::{Audio, Request, Response, Task};
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -197,8 +198,7 @@ impl MusicModels {
     /// VGGish embeddings [n, 128] of `audio` (mixed to mono, resampled to 16 kHz, 0.96 s
     /// examples), or `None` without VGGish.
     pub fn vggish_embeddings(&self, audio: &Audio) -> Option<Result<Embeddings, ModelError>> {
-        let mono = audio.to_mono();
-        let all = self.vggish_batch(&[(&mono.samples, mono.sample_rate)])?;
+        let all = self.vggish_batch(&[(&audio.mono_samples(), audio.sample_rate)])?;
         Some(all.map(|mut v| v.remove(0)))
     }
 
@@ -321,10 +321,10 @@ impl MusicReference {
     pub fn build(models: &MusicModels, clips: &[Audio]) -> Result<Self, ModelError> {
         let builtin = BuiltinMusicMetrics::from_reference(clips)
             .map_err(|e| ModelError::Reference(e.to_string()))?;
-        let monos: Vec<Audio> = clips
+        let monos: Vec<(Cow<[f32]>, u32)> = clips
             .iter()
             .filter(|c| malformed(c).is_none())
-            .map(Audio::to_mono)
+            .map(|c| (c.mono_samples(), c.sample_rate))
             .collect();
         if monos.is_empty() {
             return Err(ModelError::Reference("no usable reference clip".into()));
@@ -335,7 +335,7 @@ impl MusicReference {
         for chunk in monos.chunks(16) {
             let pairs: Vec<(&[f32], u32)> = chunk
                 .iter()
-                .map(|m| (m.samples.as_slice(), m.sample_rate))
+                .map(|(samples, rate)| (&**samples, *rate))
                 .collect();
             if let Some(embs) = models.vggish_batch(&pairs) {
                 for e in embs? {
@@ -469,15 +469,19 @@ impl ModelMusicMetrics {
         live: &[usize],
         out: &mut [MusicMetrics],
     ) -> Result<(), ModelError> {
-        let monos: Vec<Audio> = live.par_iter().map(|&i| items[i].audio.to_mono()).collect();
-        let clips: Vec<(&[f32], u32)> = monos
+        let monos: Vec<Cow<[f32]>> = live
+            .par_iter()
+            .map(|&i| items[i].audio.mono_samples())
+            .collect();
+        let clips: Vec<(&[f32], u32)> = live
             .iter()
-            .map(|m| (m.samples.as_slice(), m.sample_rate))
+            .zip(&monos)
+            .map(|(&i, m)| (&**m, items[i].audio.sample_rate))
             .collect();
         let prompts: Vec<&str> = live.iter().map(|&i| items[i].prompt).collect();
         let paired: Vec<Option<&Audio>> = live.iter().map(|&i| items[i].paired).collect();
         let ((fads, klds), claps) = rayon::join(
-            || rayon::join(|| self.fads(&clips), || self.klds(&monos, &paired)),
+            || rayon::join(|| self.fads(&clips), || self.klds(&clips, &paired)),
             || self.models.clap_consistency(&clips, &prompts).transpose(),
         );
         if let Some(fads) = fads? {
@@ -520,23 +524,22 @@ impl ModelMusicMetrics {
     /// PaSST.
     fn klds(
         &self,
-        monos: &[Audio],
+        clips: &[(&[f32], u32)],
         paired: &[Option<&Audio>],
     ) -> Result<Option<Vec<Kld>>, ModelError> {
         let Some(mean) = &self.passt_mean else {
             return Ok(None);
         };
         // Everything at PaSST's rate first, so a pair can be cut to the shorter clip.
-        let generated: Vec<_> = monos
+        let generated: Vec<_> = clips
             .par_iter()
-            .map(|a| at_rate(&a.samples, a.sample_rate, PASST_RATE))
+            .map(|&(samples, rate)| at_rate(samples, rate, PASST_RATE))
             .collect();
         let paired: Vec<Option<Vec<f32>>> = paired
             .par_iter()
             .map(|p| {
                 let p = p.filter(|p| malformed(p).is_none())?;
-                let p = p.to_mono();
-                Some(resample(&p.samples, p.sample_rate, PASST_RATE))
+                Some(resample(&p.mono_samples(), p.sample_rate, PASST_RATE))
             })
             .collect();
         let mut clips: Vec<(&[f32], u32)> = Vec::new();

@@ -217,11 +217,10 @@ pub fn segments(samples: &[f32]) -> Vec<&[f32]> {
 /// A clip mixed to mono and resampled to 32 kHz (linear interpolation, where audiocraft uses
 /// julius; identical for 32 kHz input).
 pub fn audio_to_32k(audio: &Audio) -> Vec<f32> {
-    let mono = audio.to_mono();
-    if mono.sample_rate == SAMPLE_RATE {
-        mono.samples
+    if audio.sample_rate == SAMPLE_RATE {
+        audio.mono_samples().into_owned()
     } else {
-        mono.resample_linear(SAMPLE_RATE).samples
+        audio.resample_linear(SAMPLE_RATE).samples
     }
 }
 

@@ -126,13 +126,11 @@ pub fn waveform_to_examples(samples_16k: &[f32]) -> Examples {
 /// Examples of any clip: mixed to mono and resampled to 16 kHz (linear interpolation, where the
 /// peers use resampy; identical for 16 kHz input).
 pub fn audio_to_examples(audio: &Audio) -> Examples {
-    let mono = audio.to_mono();
-    let at16 = if mono.sample_rate == SAMPLE_RATE {
-        mono
+    if audio.sample_rate == SAMPLE_RATE {
+        waveform_to_examples(&audio.mono_samples())
     } else {
-        mono.resample_linear(SAMPLE_RATE)
-    };
-    waveform_to_examples(&at16.samples)
+        waveform_to_examples(&audio.resample_linear(SAMPLE_RATE).samples)
+    }
 }
 
 #[cfg(test)]
