@@ -8,6 +8,7 @@ How long does the Python stack (torchvggish, hear21passt, transformers CLAP) tak
 (a) seed style: build all three models, then score (BittAudio rebuilds them for every response);
 (b) models loaded once: per-clip time, median of ITERS (10);
 (c) models loaded once: CLIPS (10) different clips scored one after the other, median of ITERS.
+(d) as (c) with the first clip and prompt every time.
 
 Run (GPU machine): python3 scripts/audio_eval_py_peer.py [--clips 10] [--iters 10]
 """
@@ -115,6 +116,18 @@ def main():
                       "batch": args.clips, "batch_s_median": round(statistics.median(bs), 3),
                       "batch_min": round(min(bs), 3), "batch_max": round(max(bs), 3),
                       "batch_per_clip_s": round(statistics.median(bs) / args.clips, 3)}), flush=True)
+
+    # (d) as (c), the first clip and prompt CLIPS times: whether (b) and (c) differ by the clips
+    # or by the loop.
+    rs = []
+    for _ in range(args.iters):
+        t = time.time()
+        for _ in range(args.clips):
+            score(models, wavs[0], texts[0])
+        rs.append(time.time() - t)
+    print(json.dumps({"impl": "python (torchvggish + hear21passt + transformers CLAP), fp32",
+                      "same_clip_repeated": args.clips,
+                      "per_clip_s": round(statistics.median(rs) / args.clips, 3)}), flush=True)
 
 
 if __name__ == "__main__":

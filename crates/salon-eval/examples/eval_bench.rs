@@ -21,8 +21,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use candle_core::Device;
+use rayon::prelude::*;
 use salon_core::Audio;
 use salon_eval::audio::resample::resample;
+use salon_eval::bittaudio::BuiltinMusicMetrics;
 use salon_eval::models::clap_input::{ClapFeatureExtractor, FeatureParams};
 use salon_eval::models::music::{
     clap_window, ModelMusicMetrics, ModelPaths, MusicItem, MusicModels, Precision,
@@ -86,6 +88,7 @@ fn median_s(iters: usize, mut f: impl FnMut()) -> f64 {
 /// preparation alone (resampling and the model's spectrogram), medians of `iters`.
 fn stages(
     models: &MusicModels,
+    reference: &[Audio],
     clip: &Audio,
     prompt: &str,
     iters: usize,
@@ -139,14 +142,66 @@ fn stages(
     let clap_prep = median_s(iters, || {
         assert!(extractor.extract(&clap_window(&clip.samples, rate)).is_ok());
     });
+    // What measure_batch does on the CPU before any model runs: the noise, silence and
+    // duplicate screen (spectral flatness and the audio fingerprint).
+    let builtin = BuiltinMusicMetrics::from_reference(reference)?;
+    let screen = median_s(iters, || {
+        assert!(builtin.screen(clip, None).unusable.is_none());
+    });
     Ok(json!({
         "stages": "one clip, seconds (median)",
+        "screen_cpu": round(screen),
         "vggish_call": round(vggish),
         "vggish_cpu_prep": round(vggish_prep),
         "passt_call": round(passt),
         "passt_cpu_prep": round(passt_prep),
         "clap_call": round(clap),
         "clap_cpu_prep": round(clap_prep),
+    }))
+}
+
+/// Where a batch's time goes: each model's call over every clip (CPU preparation included) and
+/// the screen of every clip, medians of `iters`.
+fn batch_stages(
+    models: &MusicModels,
+    reference: &[Audio],
+    audio: &[Audio],
+    prompts: &[&str],
+    iters: usize,
+) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
+    let monos: Vec<(&[f32], u32)> = audio
+        .iter()
+        .map(|a| (a.samples.as_slice(), a.sample_rate))
+        .collect();
+    let vggish = median_s(iters, || {
+        if let Some(r) = models.vggish_batch(&monos) {
+            r.expect("VGGish batch");
+        }
+    });
+    let passt = median_s(iters, || {
+        if let Some(r) = models.passt_segments(&monos) {
+            r.expect("PaSST batch");
+        }
+    });
+    let clap = median_s(iters, || {
+        if let Some(r) = models.clap_consistency(&monos, prompts) {
+            r.expect("CLAP batch");
+        }
+    });
+    let builtin = BuiltinMusicMetrics::from_reference(reference)?;
+    let screen = median_s(iters, || {
+        let n = audio
+            .par_iter()
+            .filter(|a| builtin.screen(a, None).unusable.is_none())
+            .count();
+        assert_eq!(n, audio.len());
+    });
+    Ok(json!({
+        "stages": format!("batch of {}, seconds (median)", audio.len()),
+        "vggish_call": round(vggish),
+        "passt_call": round(passt),
+        "clap_call": round(clap),
+        "screen_cpu": round(screen),
     }))
 }
 
@@ -270,7 +325,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         batch.push(t.elapsed().as_secs_f64());
         assert_eq!(out.len(), items.len());
     }
-    println!("{}", stages(&models, &audio[0], items[0].prompt, iters)?);
+    println!(
+        "{}",
+        stages(&models, &reference, &audio[0], items[0].prompt, iters)?
+    );
+    println!(
+        "{}",
+        batch_stages(&models, &reference, &audio, &prompts, iters)?
+    );
     let (p_med, p_min, p_max) = summary(&mut per_clip);
     let (b_med, b_min, b_max) = summary(&mut batch);
     println!(

@@ -368,6 +368,12 @@ impl BuiltinMusicMetrics {
     /// The checks every scorer needs before its models run: malformed or silent clips are marked
     /// unusable, and the best fingerprint similarity to the reference clips (and `paired`) is
     /// measured. FAD, KLD and CLAP are left at their worst values for the caller to fill.
+    /// Whether a clip passes the screen's cheap checks (well-formed and not silent), i.e. is
+    /// worth running the models on.
+    pub fn audible(audio: &Audio) -> bool {
+        malformed(audio).is_none() && level_factor(&audio.mono_samples()).0 > 0.0
+    }
+
     pub fn screen(&self, audio: &Audio, paired: Option<&Audio>) -> MusicMetrics {
         let mut m = MusicMetrics {
             fad: f64::INFINITY,

@@ -290,6 +290,35 @@ fn fad_error(e: crate::fad::FadError) -> ModelError {
     ModelError::Reference(e.to_string())
 }
 
+/// The terms the loaded models measured for some clips, in order (`None`: no model for it).
+#[derive(Default)]
+struct ModelTerms {
+    fad: Option<Vec<f64>>,
+    kld: Option<Vec<Kld>>,
+    clap: Option<Vec<f32>>,
+}
+
+impl ModelTerms {
+    /// Writes the terms of clip `live[k]` into `out[live[k]]`, unless the screen found it
+    /// unusable.
+    fn write(self, live: &[usize], out: &mut [MusicMetrics]) {
+        for (k, &i) in live.iter().enumerate() {
+            if out[i].unusable.is_some() {
+                continue;
+            }
+            if let Some(f) = &self.fad {
+                out[i].fad = f[k];
+            }
+            if let Some(d) = &self.kld {
+                out[i].kld = d[k];
+            }
+            if let Some(c) = &self.clap {
+                out[i].clap = c[k] as f64;
+            }
+        }
+    }
+}
+
 /// One clip to score: the prompt it answers, the audio, and the reference clip paired with the
 /// prompt (the KLD target; `None`: the reference set's mean class distribution).
 #[derive(Clone, Copy, Debug)]
@@ -431,44 +460,53 @@ impl ModelMusicMetrics {
     }
 
     /// Measures every item, each model running once over all usable clips. Clips that are
-    /// malformed or silent come back unusable; if a model fails (e.g. out of GPU memory), the
-    /// batch is measured with the built-in stand-ins instead, so a validator's fault never
+    /// malformed or silent come back unusable without reaching a model; the screen for noise and
+    /// duplicates runs beside the models (it would otherwise add its time to every batch), and a
+    /// clip it rejects has its model terms discarded. If a model fails (e.g. out of GPU memory),
+    /// the batch is measured with the built-in stand-ins instead, so a validator's fault never
     /// zeroes a miner.
     pub fn measure_batch(&self, items: &[MusicItem]) -> Vec<MusicMetrics> {
         // The stand-ins measure only the terms no model is loaded for.
         let [fad, kld, clap] = self.term_models().map(|m| m == BuiltinMusicMetrics::MODEL);
         let builtin_terms = Terms { fad, kld, clap };
-        let mut out: Vec<MusicMetrics> = items
-            .par_iter()
-            .map(|it| {
-                self.builtin
-                    .measure_terms(it.prompt, it.audio, it.paired, builtin_terms)
-            })
+        let candidates: Vec<usize> = (0..items.len())
+            .filter(|&i| BuiltinMusicMetrics::audible(items[i].audio))
             .collect();
-        let live: Vec<usize> = (0..items.len())
-            .filter(|&i| out[i].unusable.is_none())
-            .collect();
-        if live.is_empty() {
-            return out;
-        }
-        if let Err(e) = self.fill_model_terms(items, &live, &mut out) {
-            tracing::warn!(error = %e, "music models failed; scoring this batch with the built-in metrics");
-            for &i in &live {
-                let it = &items[i];
-                out[i] = self.builtin.measure(it.prompt, it.audio, it.paired);
+        let (mut out, modelled) = rayon::join(
+            || {
+                items
+                    .par_iter()
+                    .map(|it| {
+                        self.builtin
+                            .measure_terms(it.prompt, it.audio, it.paired, builtin_terms)
+                    })
+                    .collect::<Vec<_>>()
+            },
+            || {
+                if candidates.is_empty() {
+                    Ok(ModelTerms::default())
+                } else {
+                    self.model_terms(items, &candidates)
+                }
+            },
+        );
+        match modelled {
+            Ok(terms) => terms.write(&candidates, &mut out),
+            Err(e) => {
+                tracing::warn!(error = %e, "music models failed; scoring this batch with the built-in metrics");
+                for (it, m) in items.iter().zip(&mut out) {
+                    if m.unusable.is_none() {
+                        *m = self.builtin.measure(it.prompt, it.audio, it.paired);
+                    }
+                }
             }
         }
         out
     }
 
-    /// Runs the three models side by side (each one's CPU preparation overlaps the others'
-    /// network passes) and writes their terms into `out`.
-    fn fill_model_terms(
-        &self,
-        items: &[MusicItem],
-        live: &[usize],
-        out: &mut [MusicMetrics],
-    ) -> Result<(), ModelError> {
+    /// Runs the three models side by side over the clips `live` (each one's CPU preparation
+    /// overlaps the others' network passes).
+    fn model_terms(&self, items: &[MusicItem], live: &[usize]) -> Result<ModelTerms, ModelError> {
         let monos: Vec<Cow<[f32]>> = live
             .par_iter()
             .map(|&i| items[i].audio.mono_samples())
@@ -484,22 +522,11 @@ impl ModelMusicMetrics {
             || rayon::join(|| self.fads(&clips), || self.klds(&clips, &paired)),
             || self.models.clap_consistency(&clips, &prompts).transpose(),
         );
-        if let Some(fads) = fads? {
-            for (&i, fad) in live.iter().zip(fads) {
-                out[i].fad = fad;
-            }
-        }
-        if let Some(klds) = klds? {
-            for (&i, kld) in live.iter().zip(klds) {
-                out[i].kld = kld;
-            }
-        }
-        if let Some(claps) = claps? {
-            for (&i, c) in live.iter().zip(claps) {
-                out[i].clap = c as f64;
-            }
-        }
-        Ok(())
+        Ok(ModelTerms {
+            fad: fads?,
+            kld: klds?,
+            clap: claps?,
+        })
     }
 
     /// FAD of each clip's VGGish embeddings against the reference set; `None` without VGGish.
@@ -516,7 +543,7 @@ impl ModelMusicMetrics {
                 .map(|r| r.distance)
                 .unwrap_or(f64::INFINITY)
         };
-        Ok(Some(embs?.into_iter().map(fad).collect()))
+        Ok(Some(embs?.into_par_iter().map(fad).collect()))
     }
 
     /// audiocraft's KLD of each clip: segment by segment against its paired clip (both cut to
