@@ -88,7 +88,7 @@ fn median_s(iters: usize, mut f: impl FnMut()) -> f64 {
 /// preparation alone (resampling and the model's spectrogram), medians of `iters`.
 fn stages(
     models: &MusicModels,
-    reference: &[Audio],
+    builtin: &BuiltinMusicMetrics,
     clip: &Audio,
     prompt: &str,
     iters: usize,
@@ -142,9 +142,8 @@ fn stages(
     let clap_prep = median_s(iters, || {
         assert!(extractor.extract(&clap_window(&clip.samples, rate)).is_ok());
     });
-    // What measure_batch does on the CPU before any model runs: the noise, silence and
-    // duplicate screen (spectral flatness and the audio fingerprint).
-    let builtin = BuiltinMusicMetrics::from_reference(reference)?;
+    // What measure_batch does on the CPU beside the models: the noise, silence and duplicate
+    // screen (spectral flatness and the audio fingerprint).
     let screen = median_s(iters, || {
         assert!(builtin.screen(clip, None).unusable.is_none());
     });
@@ -164,31 +163,27 @@ fn stages(
 /// the screen of every clip, medians of `iters`.
 fn batch_stages(
     models: &MusicModels,
-    reference: &[Audio],
+    builtin: &BuiltinMusicMetrics,
     audio: &[Audio],
+    monos: &[(&[f32], u32)],
     prompts: &[&str],
     iters: usize,
-) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
-    let monos: Vec<(&[f32], u32)> = audio
-        .iter()
-        .map(|a| (a.samples.as_slice(), a.sample_rate))
-        .collect();
+) -> serde_json::Value {
     let vggish = median_s(iters, || {
-        if let Some(r) = models.vggish_batch(&monos) {
+        if let Some(r) = models.vggish_batch(monos) {
             r.expect("VGGish batch");
         }
     });
     let passt = median_s(iters, || {
-        if let Some(r) = models.passt_segments(&monos) {
+        if let Some(r) = models.passt_segments(monos) {
             r.expect("PaSST batch");
         }
     });
     let clap = median_s(iters, || {
-        if let Some(r) = models.clap_consistency(&monos, prompts) {
+        if let Some(r) = models.clap_consistency(monos, prompts) {
             r.expect("CLAP batch");
         }
     });
-    let builtin = BuiltinMusicMetrics::from_reference(reference)?;
     let screen = median_s(iters, || {
         let n = audio
             .par_iter()
@@ -196,13 +191,13 @@ fn batch_stages(
             .count();
         assert_eq!(n, audio.len());
     });
-    Ok(json!({
+    json!({
         "stages": format!("batch of {}, seconds (median)", audio.len()),
         "vggish_call": round(vggish),
         "passt_call": round(passt),
         "clap_call": round(clap),
         "screen_cpu": round(screen),
-    }))
+    })
 }
 
 /// (median, min, max) of `v`.
@@ -325,13 +320,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         batch.push(t.elapsed().as_secs_f64());
         assert_eq!(out.len(), items.len());
     }
+    // The screen's reference fingerprints, as measure_batch holds them.
+    let builtin = BuiltinMusicMetrics::from_reference(&reference)?;
     println!(
         "{}",
-        stages(&models, &reference, &audio[0], items[0].prompt, iters)?
+        stages(&models, &builtin, &audio[0], items[0].prompt, iters)?
     );
     println!(
         "{}",
-        batch_stages(&models, &reference, &audio, &prompts, iters)?
+        batch_stages(&models, &builtin, &audio, &monos, &prompts, iters)
     );
     let (p_med, p_min, p_max) = summary(&mut per_clip);
     let (b_med, b_min, b_max) = summary(&mut batch);

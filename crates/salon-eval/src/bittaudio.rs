@@ -365,15 +365,15 @@ impl BuiltinMusicMetrics {
         m
     }
 
-    /// The checks every scorer needs before its models run: malformed or silent clips are marked
-    /// unusable, and the best fingerprint similarity to the reference clips (and `paired`) is
-    /// measured. FAD, KLD and CLAP are left at their worst values for the caller to fill.
     /// Whether a clip passes the screen's cheap checks (well-formed and not silent), i.e. is
     /// worth running the models on.
     pub fn audible(audio: &Audio) -> bool {
-        malformed(audio).is_none() && level_factor(&audio.mono_samples()).0 > 0.0
+        inaudible(audio).is_none()
     }
 
+    /// The checks every scorer needs: malformed, silent and noise-like clips are marked unusable,
+    /// and the best fingerprint similarity to the reference clips (and `paired`) is measured.
+    /// FAD, KLD and CLAP are left at their worst values for the caller to fill.
     pub fn screen(&self, audio: &Audio, paired: Option<&Audio>) -> MusicMetrics {
         let mut m = MusicMetrics {
             fad: f64::INFINITY,
@@ -387,12 +387,8 @@ impl BuiltinMusicMetrics {
             reference_similarity: 0.0,
             unusable: None,
         };
-        if let Some(why) = malformed(audio) {
-            m.unusable = Some(why.to_string());
-            return m;
-        }
-        if level_factor(&audio.mono_samples()).0 == 0.0 {
-            m.unusable = Some("silent or near-silent".to_string());
+        if let Some(why) = inaudible(audio) {
+            m.unusable = Some(why);
             return m;
         }
         // Noise is no answer, whatever the models make of it (a FAD over the dozen rows of one
@@ -416,6 +412,14 @@ impl BuiltinMusicMetrics {
             .fold(0.0, f64::max);
         m
     }
+}
+
+/// Why a clip cannot be scored at all (malformed, or silent), or `None`.
+fn inaudible(audio: &Audio) -> Option<String> {
+    if let Some(why) = malformed(audio) {
+        return Some(why.to_string());
+    }
+    (level_factor(&audio.mono_samples()).0 == 0.0).then(|| "silent or near-silent".to_string())
 }
 
 /// The reward of measured metrics (an unusable clip scores 0 with its reason).
