@@ -2,6 +2,7 @@
 //! reflect-padded 1024-point STFT of an 800-sample symmetric Hann every 320 samples, power, 128
 //! Kaldi mel bands 0-15000 Hz, (ln(mel + 1e-5) + 4.5) / 5), in f64; and audiocraft's 10 s segmenting.
 
+use rayon::prelude::*;
 use rustfft::{num_complex::Complex64, Fft, FftPlanner};
 use salon_core::Audio;
 use std::sync::Arc;
@@ -183,19 +184,13 @@ pub fn log_mel(samples: &[f32]) -> Option<LogMel> {
     };
     let frames = frame_count(samples.len());
     let mut columns = vec![[0.0f32; MEL_BINS]; frames];
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(frames.div_ceil(64))
-        .max(1);
-    // Even chunk sizes keep frame pairs inside one chunk.
-    let chunk = frames.div_ceil(threads).next_multiple_of(2);
-    std::thread::scope(|scope| {
-        for (c, out) in columns.chunks_mut(chunk).enumerate() {
-            let stft = &stft;
-            let start = c * chunk;
-            scope.spawn(move || stft.columns(start..start + out.len(), out));
-        }
-    });
+    // Chunks of 64 frames (even, so frame pairs stay inside one) shared out by rayon, which
+    // also balances them against other segments' chunks when a batch runs segments in parallel.
+    const CHUNK: usize = 64;
+    columns
+        .par_chunks_mut(CHUNK)
+        .enumerate()
+        .for_each(|(c, out)| stft.columns(c * CHUNK..c * CHUNK + out.len(), out));
     let mut data = vec![0.0f32; MEL_BINS * frames];
     for (t, col) in columns.iter().enumerate() {
         for (m, &v) in col.iter().enumerate() {

@@ -66,49 +66,86 @@ fn mel_matrix() -> Vec<f64> {
     m
 }
 
+/// What every frame needs, built once per process: the periodic Hann window, the FFT plan, and
+/// the mel weights kept as each bin's non-zero (band, weight) pairs (the triangles overlap in
+/// pairs, so a bin feeds at most two bands; summing only those is what makes a frame cheap).
+struct Frontend {
+    window: Vec<f64>,
+    fft: std::sync::Arc<dyn rustfft::Fft<f64>>,
+    /// For bins 0..BINS: the bands it feeds, ascending, with their weights.
+    bin_bands: Vec<Vec<(usize, f64)>>,
+}
+
+fn frontend() -> &'static Frontend {
+    static FRONTEND: std::sync::OnceLock<Frontend> = std::sync::OnceLock::new();
+    FRONTEND.get_or_init(|| {
+        let mel = mel_matrix();
+        Frontend {
+            window: (0..WINDOW)
+                .map(|i| 0.5 - 0.5 * (2.0 * std::f64::consts::PI / WINDOW as f64 * i as f64).cos())
+                .collect(),
+            fft: FftPlanner::<f64>::new().plan_fft_forward(FFT),
+            bin_bands: (0..BINS)
+                .map(|bin| {
+                    (0..NUM_BANDS)
+                        .map(|band| (band, mel[bin * NUM_BANDS + band]))
+                        .filter(|&(_, w)| w != 0.0)
+                        .collect()
+                })
+                .collect(),
+        }
+    })
+}
+
 /// Log-mel frames of a 16 kHz mono signal: [frames, NUM_BANDS] in f64.
 pub fn log_mel(samples: &[f32]) -> Vec<[f64; NUM_BANDS]> {
     if samples.len() < WINDOW {
         return Vec::new();
     }
     let frames = 1 + (samples.len() - WINDOW) / HOP;
-    let window: Vec<f64> = (0..WINDOW)
-        .map(|i| 0.5 - 0.5 * (2.0 * std::f64::consts::PI / WINDOW as f64 * i as f64).cos())
-        .collect();
-    let mel = mel_matrix();
-    let fft = FftPlanner::<f64>::new().plan_fft_forward(FFT);
-    let frame = |buf: &mut Vec<Complex64>, f: usize| -> [f64; NUM_BANDS] {
-        let start = f * HOP;
-        for (i, c) in buf.iter_mut().enumerate() {
-            let x = if i < WINDOW {
-                samples[start + i] as f64 * window[i]
-            } else {
-                0.0
-            };
-            *c = Complex64::new(x, 0.0);
+    let fe = frontend();
+    let windowed = |f: usize, i: usize| -> f64 {
+        match (f < frames, i < WINDOW) {
+            (true, true) => samples[f * HOP + i] as f64 * fe.window[i],
+            _ => 0.0,
         }
-        fft.process(buf);
-        let mut row = [0.0f64; NUM_BANDS];
-        for (bin, c) in buf[..BINS].iter().enumerate() {
-            let a = c.norm();
-            if a == 0.0 {
-                continue;
-            }
-            for (band, r) in row.iter_mut().enumerate() {
-                *r += a * mel[bin * NUM_BANDS + band];
-            }
-        }
-        for r in &mut row {
-            *r = (*r + LOG_OFFSET).ln();
-        }
-        row
     };
-    // Frames are independent: a 15 s clip's 1,500 are shared out across threads.
-    (0..frames)
+    let to_row = |magnitude: &dyn Fn(usize) -> f64| -> [f64; NUM_BANDS] {
+        let mut row = [0.0f64; NUM_BANDS];
+        for (bin, bands) in fe.bin_bands.iter().enumerate() {
+            let a = magnitude(bin);
+            for &(band, w) in bands {
+                row[band] += a * w;
+            }
+        }
+        row.map(|r| (r + LOG_OFFSET).ln())
+    };
+    // Two real frames share one complex FFT (frame f as the real part, f + 1 as the imaginary
+    // part), separated by the spectrum's conjugate symmetry. Pairs are shared out across threads.
+    let pair = |buf: &mut Vec<Complex64>, p: usize| -> [[f64; NUM_BANDS]; 2] {
+        let (f, g) = (2 * p, 2 * p + 1);
+        for (i, c) in buf.iter_mut().enumerate() {
+            *c = Complex64::new(windowed(f, i), windowed(g, i));
+        }
+        fe.fft.process(buf);
+        let z = &*buf;
+        let split = |k: usize| {
+            let (zk, zc) = (z[k], z[(FFT - k) % FFT].conj());
+            ((zk + zc) * 0.5, (zk - zc) * Complex64::new(0.0, -0.5))
+        };
+        [
+            to_row(&|k| split(k).0.norm_sqr().sqrt()),
+            to_row(&|k| split(k).1.norm_sqr().sqrt()),
+        ]
+    };
+    let mut rows: Vec<[f64; NUM_BANDS]> = (0..frames.div_ceil(2))
         .into_par_iter()
-        .with_min_len(128)
-        .map_init(|| vec![Complex64::new(0.0, 0.0); FFT], frame)
-        .collect()
+        .with_min_len(64)
+        .map_init(|| vec![Complex64::new(0.0, 0.0); FFT], pair)
+        .flat_map_iter(|rows| rows.into_iter())
+        .collect();
+    rows.truncate(frames);
+    rows
 }
 
 /// Non-overlapping 96-frame log-mel examples of a 16 kHz mono signal (a tail under 0.96 s is
