@@ -6,13 +6,17 @@
 # scored and a batch of 10, models loaded once. One JSON line per measurement.
 #
 #   scripts/audio_eval_gpu_bench.sh build   # on the build machine (no GPU): CUDA toolchain from pip, then
-#                                           # cargo build --release -p salon-eval --features cuda
+#                                           # cargo build --release -p salon-eval --features cuda,salon-engines/cuda
 #                                           # --example eval_bench -> target/gpu-bench-eval/eval_bench.xz
 #                                           # (xz: 55 MiB of mostly PTX -> 7 MiB, the carried tree's limit is
 #                                           # 64 MiB), and the Python packages the GPU machine lacks ->
 #                                           # target/gpu-bench-eval/wheels
 #   scripts/audio_eval_gpu_bench.sh run     # on the GPU machine (PyTorch + transformers, no Rust, no network;
 #                                           # carry target/gpu-bench-eval there, it is git-ignored)
+#   scripts/audio_eval_gpu_bench.sh profile MODEL [DIR]
+#                                           # after a run: Nsight Compute's time for every kernel of one
+#                                           # model's batch call (vggish, passt or clap) -> DIR/ncu_MODEL.csv,
+#                                           # and the kernels summed by name, largest first
 #
 # Environment: CLIPS (default 10), ITERS (default 10), CUDA_DIR (build: where the pip CUDA wheels go, default
 # /work/cuda13), WORK (run: scratch for the weights, default /tmp/eval-bench), SKIP_PY=1 (run: Salon only),
@@ -28,7 +32,8 @@ build() {
     # shellcheck source=scripts/cuda_toolchain.sh
     . scripts/cuda_toolchain.sh
     cuda_env "${CUDA_DIR:-/work/cuda13}"
-    cargo build --release -p salon-eval --features cuda --example eval_bench
+    # salon-engines/cuda: eval_bench opens the device as the validator does (device_by_name).
+    cargo build --release -p salon-eval --features cuda,salon-engines/cuda --example eval_bench
     mkdir -p "$OUT_DIR"
     local bin="${CARGO_TARGET_DIR:-target}/release/examples/eval_bench"
     strip -o "$bin.stripped" "$bin"
@@ -107,9 +112,42 @@ run() {
     fi
 }
 
+# Kernel times of one model's batch call under Nsight Compute (eval_bench --profile brackets the call with
+# cuProfilerStart/Stop). ncu replays each kernel alone, so the sum is GPU time without overlap or launch gaps;
+# the call's plain wall time is printed first for comparison.
+profile() {
+    local model=${1:?usage: $0 profile vggish|passt|clap [DIR]} dir=${2:-.} work=${WORK:-/tmp/eval-bench}
+    local site ncu
+    site=$(python3 -c 'import nvidia, os; print(os.path.dirname(nvidia.__path__[0]))')
+    export LD_LIBRARY_PATH="$site/nvidia/cu13/lib:${LD_LIBRARY_PATH:-}"
+    ncu=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu /usr/local/cuda/bin/ncu 2>/dev/null | head -1)
+    local args=(--vggish "$work/vggish.pth" --passt "$work/passt.pt" --clap "$work/clap" --device cuda
+        --clips "$CLIPS" --profile "$model" ${SALON_FLAGS:-})
+    "$work/eval_bench" "${args[@]}"
+    "$ncu" --clock-control none --profile-from-start off --metrics gpu__time_duration.sum --csv \
+        "$work/eval_bench" "${args[@]}" >"$dir/ncu_$model.csv"
+    python3 - "$dir/ncu_$model.csv" <<'PY'
+import collections, csv, json, sys
+rows = [r for r in csv.reader(open(sys.argv[1])) if len(r) > 10]
+head = rows[0]
+name, unit, value = head.index("Kernel Name"), head.index("Metric Unit"), head.index("Metric Value")
+scale = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3, "nsecond": 1e-6, "usecond": 1e-3, "msecond": 1.0, "second": 1e3}
+by = collections.defaultdict(lambda: [0, 0.0])
+for r in rows[1:]:
+    k = r[name].split("(")[0][:90]
+    by[k][0] += 1
+    by[k][1] += float(r[value].replace(",", "")) * scale[r[unit]]
+total = sum(v[1] for v in by.values())
+print(json.dumps({"kernels": sum(v[0] for v in by.values()), "kernel_ms": round(total, 3)}))
+for k, (n, ms) in sorted(by.items(), key=lambda kv: -kv[1][1])[:25]:
+    print(json.dumps({"kernel": k, "launches": n, "ms": round(ms, 3), "share": round(ms / total, 3)}))
+PY
+}
+
 case "${1:-}" in
     build) build ;;
     wheels) wheels ;;
     run) run ;;
-    *) echo "usage: $0 build|wheels|run" >&2; exit 2 ;;
+    profile) shift; profile "$@" ;;
+    *) echo "usage: $0 build|wheels|run|profile MODEL [DIR]" >&2; exit 2 ;;
 esac

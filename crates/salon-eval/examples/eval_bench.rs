@@ -4,7 +4,16 @@
 //!
 //! `cargo run --release -p salon-eval [--features cuda] --example eval_bench -- --vggish FILE
 //!  --passt FILE --clap DIR [--device cpu|cuda] [--clips 10] [--iters 10] [--reference 8]
-//!  [--secs 15] [--tf32] [--precision f32|f16]`
+//!  [--secs 15] [--tf32] [--precision f32|f16] [--profile vggish|passt|clap]
+//!  [--check-kernels]`
+//!
+//! `--check-kernels` first compares Salon's fused GPU kernels with candle's ops (each op at the
+//! models' shapes in f32 and f16, and every model's output over the batch) and prints the
+//! largest differences.
+//!
+//! `--profile MODEL` runs that model's call over the batch twice and exits, the second call
+//! between cuProfilerStart and cuProfilerStop (CUDA builds), so that
+//! `ncu --profile-from-start off` times only that call's kernels.
 //!
 //! `--tf32` lets cuBLAS round f32 GEMM inputs to TF32 (PyTorch's default for convolutions,
 //! not for matmuls); the default is full f32. `--precision f16` runs PaSST, most of a clip's
@@ -20,7 +29,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use candle_core::Device;
+use candle_core::{DType, Device, Tensor};
 use rayon::prelude::*;
 use salon_core::Audio;
 use salon_eval::audio::resample::resample;
@@ -37,7 +46,7 @@ const RATE: u32 = 32_000;
 
 const USAGE: &str = "usage: eval_bench --vggish FILE --passt FILE --clap DIR [--device cpu|cuda] \
                      [--clips 10] [--iters 10] [--reference 8] [--secs 15] [--tf32] \
-                     [--precision f32|f16]";
+                     [--precision f32|f16] [--profile vggish|passt|clap] [--check-kernels]";
 
 const PROMPTS: [&str; 5] = [
     "upbeat electronic dance music with a heavy bass line",
@@ -200,6 +209,165 @@ fn batch_stages(
     })
 }
 
+/// One model's call over the batch, once to warm up and once inside the CUDA profiler's range
+/// (`--profile`).
+fn profile(
+    models: &MusicModels,
+    model: &str,
+    monos: &[(&[f32], u32)],
+    prompts: &[&str],
+) -> Result<(), Box<dyn std::error::Error>> {
+    let call = || -> Result<(), String> {
+        let r = match model {
+            "vggish" => models.vggish_batch(monos).map(|r| r.map(drop)),
+            "passt" => models.passt_segments(monos).map(|r| r.map(drop)),
+            "clap" => models.clap_consistency(monos, prompts).map(|r| r.map(drop)),
+            other => {
+                return Err(format!(
+                    "--profile {other:?}: vggish, passt or clap\n{USAGE}"
+                ))
+            }
+        };
+        match r {
+            None => Err(format!("--profile {model}: that model is not loaded")),
+            Some(r) => r.map_err(|e| e.to_string()),
+        }
+    };
+    call()?;
+    models.device().synchronize()?;
+    let t = Instant::now();
+    let cuda = matches!(models.device(), Device::Cuda(_));
+    if cuda {
+        driver_call(c"cuProfilerStart")?;
+    }
+    call()?;
+    models.device().synchronize()?;
+    if cuda {
+        driver_call(c"cuProfilerStop")?;
+    }
+    println!(
+        "{}",
+        json!({"profile": model, "batch": monos.len(), "call_s": round(t.elapsed().as_secs_f64())})
+    );
+    Ok(())
+}
+
+/// The largest absolute difference between two tensors of one shape.
+fn max_diff(a: &Tensor, b: &Tensor) -> candle_core::Result<f64> {
+    let d = (a.to_dtype(DType::F32)? - b.to_dtype(DType::F32)?)?.abs()?;
+    d.flatten_all()?.max(0)?.to_scalar::<f32>().map(f64::from)
+}
+
+/// The largest absolute difference between two lists of rows.
+fn rows_diff<'a>(a: impl Iterator<Item = &'a f32>, b: impl Iterator<Item = &'a f32>) -> f64 {
+    a.zip(b)
+        .map(|(x, y)| (x - y).abs() as f64)
+        .fold(0.0, f64::max)
+}
+
+/// Salon's fused kernels against candle's ops: each op on random inputs at PaSST's batch shapes
+/// (f32 and f16), then each model's output over the batch with the kernels on and off.
+fn check_kernels(
+    models: &MusicModels,
+    monos: &[(&[f32], u32)],
+    prompts: &[&str],
+) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
+    use salon_eval::models::fused::{self, Act};
+    let dev = models.device();
+    let both = |f: &dyn Fn() -> candle_core::Result<Tensor>| -> candle_core::Result<f64> {
+        fused::set_enabled(true);
+        let on = f()?;
+        fused::set_enabled(false);
+        let off = f()?;
+        fused::set_enabled(true);
+        max_diff(&on, &off)
+    };
+    let mut ops = serde_json::Map::new();
+    for dtype in [DType::F32, DType::F16] {
+        let r = |shape: &[usize]| Tensor::randn(0f32, 1.0, shape, dev)?.to_dtype(dtype);
+        let (x, b) = (r(&[10 * 1190, 3072])?, r(&[3072])?);
+        let scores = (r(&[10, 12, 1190, 1190])? * 4.0)?;
+        let small = (r(&[640, 4, 64, 64])? * 4.0)?;
+        let qkv = r(&[10, 1190, 3 * 768])?;
+        let heads = r(&[10, 12, 1190, 64])?;
+        let name = |op: &str| format!("{op}_{dtype:?}").to_lowercase();
+        ops.insert(
+            name("bias"),
+            json!(both(&|| fused::bias_act(&x, &b, None))?),
+        );
+        ops.insert(
+            name("bias_gelu"),
+            json!(both(&|| fused::bias_act(&x, &b, Some(Act::Gelu)))?),
+        );
+        ops.insert(
+            name("bias_relu"),
+            json!(both(&|| fused::bias_act(&x, &b, Some(Act::Relu)))?),
+        );
+        ops.insert(
+            name("softmax_1190"),
+            json!(both(&|| fused::softmax_last_dim(&scores))?),
+        );
+        ops.insert(
+            name("softmax_64"),
+            json!(both(&|| fused::softmax_last_dim(&small))?),
+        );
+        ops.insert(
+            name("split_qkv"),
+            json!(both(&|| {
+                let (q, k, v) = fused::split_qkv(&qkv, 12)?;
+                Tensor::cat(&[q, k, v], 0)
+            })?),
+        );
+        ops.insert(
+            name("transpose12"),
+            json!(both(&|| fused::transpose12(&heads))?),
+        );
+    }
+    // (VGGish embeddings, PaSST probabilities, CLAP cosines), flattened.
+    type Outputs = (Vec<f32>, Vec<f32>, Vec<f32>);
+    let out = |on: bool| -> Result<Outputs, String> {
+        fused::set_enabled(on);
+        let flat = |v: Vec<Vec<Vec<f32>>>| v.into_iter().flatten().flatten().collect::<Vec<f32>>();
+        fn e<T>(r: Option<Result<T, salon_eval::models::ModelError>>) -> Result<T, String> {
+            r.ok_or("every model must be loaded".to_string())?
+                .map_err(|e| e.to_string())
+        }
+        let vggish: Vec<f32> = e(models.vggish_batch(monos))?
+            .into_iter()
+            .flat_map(|emb| emb.data.into_iter().map(|v| v as f32))
+            .collect();
+        let passt = flat(e(models.passt_segments(monos))?);
+        let clap = e(models.clap_consistency(monos, prompts))?;
+        Ok((vggish, passt, clap))
+    };
+    let (v1, p1, c1) = out(true)?;
+    let (v0, p0, c0) = out(false)?;
+    fused::set_enabled(true);
+    Ok(json!({
+        "check": "fused kernels vs candle's ops, largest absolute difference",
+        "ops": ops,
+        "vggish_embeddings": rows_diff(v1.iter(), v0.iter()),
+        "passt_probabilities": rows_diff(p1.iter(), p0.iter()),
+        "clap_cosines": rows_diff(c1.iter(), c0.iter()),
+    }))
+}
+
+/// Calls a no-argument CUDA driver function by name, looked up in the process (libcuda is loaded
+/// by then; the stub linked at build time lacks the profiler's entry points).
+fn driver_call(name: &std::ffi::CStr) -> Result<(), String> {
+    // SAFETY: dlsym with RTLD_DEFAULT only reads the loaded objects' symbol tables.
+    let f = unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) };
+    if f.is_null() {
+        return Err(format!("{name:?} is not in the loaded CUDA driver"));
+    }
+    // SAFETY: cuProfilerStart and cuProfilerStop take no arguments and return a CUresult.
+    let f: extern "C" fn() -> i32 = unsafe { std::mem::transmute(f) };
+    match f() {
+        0 => Ok(()),
+        code => Err(format!("{name:?} returned CUDA error {code}")),
+    }
+}
+
 /// (median, min, max) of `v`.
 fn summary(v: &mut [f64]) -> (f64, f64, f64) {
     v.sort_by(f64::total_cmp);
@@ -229,11 +397,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         clap: path("--clap"),
     };
     let device_name = arg(&args, "--device").unwrap_or_else(|| "cpu".into());
-    let device = match device_name.as_str() {
-        "cuda" => Device::new_cuda(0)?,
-        "cpu" => Device::Cpu,
-        other => return Err(format!("unknown device {other:?}\n{USAGE}").into()),
-    };
+    // The validator's way of opening a device (one stream, no cross-stream event tracking).
+    let device = salon_engines::musicgen::device_by_name(&device_name)
+        .map_err(|e| format!("{e}\n{USAGE}"))?;
     let tf32 = args.iter().any(|a| a == "--tf32");
     candle_core::cuda::set_gemm_reduced_precision_f32(tf32);
     let clips: usize = parsed(&args, "--clips", 10)?;
@@ -283,6 +449,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|a| (a.samples.as_slice(), a.sample_rate))
         .collect();
     let prompts: Vec<&str> = items.iter().map(|it| it.prompt).collect();
+    if args.iter().any(|a| a == "--check-kernels") {
+        println!("{}", check_kernels(&models, &monos, &prompts)?);
+    }
+    if let Some(model) = arg(&args, "--profile") {
+        return profile(&models, &model, &monos, &prompts);
+    }
     if let Some(r) = models.vggish_batch(&monos) {
         r?;
     }

@@ -10,6 +10,10 @@ pub mod clap_input;
 #[cfg(feature = "models")]
 pub mod clap_text;
 #[cfg(feature = "models")]
+pub mod fused;
+#[cfg(feature = "cuda")]
+mod fused_cuda;
+#[cfg(feature = "models")]
 pub mod music;
 #[cfg(feature = "models")]
 pub mod passt;

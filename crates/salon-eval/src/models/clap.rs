@@ -5,9 +5,10 @@
 use super::clap_audio::{activation, Act, ClapAudioConfig, HtsatEncoder};
 use super::clap_input::{ClapFeatureExtractor, FeatureError, FeatureParams};
 use super::clap_text::{ClapTextConfig, RobertaText};
+use super::fused::{self, Linear};
 use super::{CandleContext, ModelError};
 use candle_core::{DType, Device, Module, Tensor, D};
-use candle_nn::{Linear, VarBuilder};
+use candle_nn::VarBuilder;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -120,15 +121,15 @@ struct Projection {
 impl Projection {
     fn new(inp: usize, out: usize, act: Act, vb: VarBuilder) -> candle_core::Result<Self> {
         Ok(Self {
-            linear1: candle_nn::linear(inp, out, vb.pp("linear1"))?,
-            linear2: candle_nn::linear(out, out, vb.pp("linear2"))?,
+            linear1: fused::linear(inp, out, vb.pp("linear1"))?,
+            linear2: fused::linear(out, out, vb.pp("linear2"))?,
             act,
         })
     }
 
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         self.linear2
-            .forward(&self.act.apply(&self.linear1.forward(x)?)?)
+            .forward(&self.linear1.forward_act(x, Some(self.act))?)
     }
 }
 

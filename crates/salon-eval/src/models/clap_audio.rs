@@ -2,8 +2,10 @@
 //! norm over mel bins, bicubic stretch to the Swin image, patch embedding, shifted-window Swin
 //! stages with relative position bias and patch merging, final norm and mean pooling.
 
+pub(crate) use super::fused::Act;
+use super::fused::{self, Linear};
 use candle_core::{DType, Device, Module, Result, Tensor};
-use candle_nn::{Conv2d, Conv2dConfig, LayerNorm, Linear, VarBuilder};
+use candle_nn::{Conv2d, Conv2dConfig, LayerNorm, VarBuilder};
 use serde::Deserialize;
 
 /// An int or a pair, as transformers' configs write patch sizes.
@@ -150,36 +152,9 @@ impl ClapAudioConfig {
     }
 }
 
-/// A supported activation.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Act {
-    /// Exact (erf) GELU, transformers' "gelu".
-    Gelu,
-    /// Tanh-approximated GELU.
-    GeluTanh,
-    /// max(0, x).
-    Relu,
-}
-
-impl Act {
-    /// Applies it.
-    pub(crate) fn apply(self, x: &Tensor) -> Result<Tensor> {
-        match self {
-            Self::Gelu => x.gelu_erf(),
-            Self::GeluTanh => x.gelu(),
-            Self::Relu => x.relu(),
-        }
-    }
-}
-
 /// Parses transformers' activation names.
 pub(crate) fn activation(name: &str) -> std::result::Result<Act, String> {
-    match name {
-        "gelu" => Ok(Act::Gelu),
-        "gelu_new" | "gelu_pytorch_tanh" | "gelu_fast" => Ok(Act::GeluTanh),
-        "relu" => Ok(Act::Relu),
-        other => Err(format!("unsupported activation {other:?}")),
-    }
+    Act::from_name(name)
 }
 
 /// PyTorch's bicubic (A = -0.75, align_corners=True, clamped borders) resampling of `n_in` points
@@ -230,9 +205,9 @@ impl WindowAttention {
         let vs = vb.pp("self");
         let lin = |name: &str| {
             if qkv_bias {
-                candle_nn::linear(dim, dim, vs.pp(name))
+                fused::linear(dim, dim, vs.pp(name))
             } else {
-                candle_nn::linear_no_bias(dim, dim, vs.pp(name))
+                fused::linear_no_bias(dim, dim, vs.pp(name))
             }
         };
         let side = 2 * window - 1;
@@ -257,7 +232,7 @@ impl WindowAttention {
             query: lin("query")?,
             key: lin("key")?,
             value: lin("value")?,
-            dense: candle_nn::linear(dim, dim, vb.pp("output").pp("dense"))?,
+            dense: fused::linear(dim, dim, vb.pp("output").pp("dense"))?,
             heads,
             bias,
         })
@@ -267,11 +242,7 @@ impl WindowAttention {
     fn forward(&self, x: &Tensor, mask: Option<&Tensor>) -> Result<Tensor> {
         let (bw, n, c) = x.dims3()?;
         let d = c / self.heads;
-        let split = |t: Tensor| -> Result<Tensor> {
-            t.reshape((bw, n, self.heads, d))?
-                .transpose(1, 2)?
-                .contiguous()
-        };
+        let split = |t: Tensor| fused::transpose12(&t.reshape((bw, n, self.heads, d))?);
         let q = split(self.query.forward(x)?)?;
         let k = split(self.key.forward(x)?)?;
         let v = split(self.value.forward(x)?)?;
@@ -284,12 +255,8 @@ impl WindowAttention {
                 .broadcast_add(&mask.unsqueeze(1)?.unsqueeze(0)?)?
                 .reshape((bw, self.heads, n, n))?;
         }
-        let probs = candle_nn::ops::softmax_last_dim(&scores)?;
-        let ctx = probs
-            .matmul(&v)?
-            .transpose(1, 2)?
-            .contiguous()?
-            .reshape((bw, n, c))?;
+        let probs = fused::softmax_last_dim(&scores)?;
+        let ctx = fused::transpose12(&probs.matmul(&v)?)?.reshape((bw, n, c))?;
         self.dense.forward(&ctx)
     }
 }
@@ -369,8 +336,8 @@ impl SwinBlock {
             norm_before: ln("layernorm_before")?,
             attention: WindowAttention::new(dim, heads, window, cfg.qkv_bias, vb.pp("attention"))?,
             norm_after: ln("layernorm_after")?,
-            intermediate: candle_nn::linear(dim, hidden, vb.pp("intermediate").pp("dense"))?,
-            output: candle_nn::linear(hidden, dim, vb.pp("output").pp("dense"))?,
+            intermediate: fused::linear(dim, hidden, vb.pp("intermediate").pp("dense"))?,
+            output: fused::linear(hidden, dim, vb.pp("output").pp("dense"))?,
             act,
             window,
             shift,
@@ -416,7 +383,7 @@ impl SwinBlock {
         }
         let x = (x + t.contiguous()?.reshape((b, h * w, c))?)?;
         let y = self.norm_after.forward(&x)?;
-        let y = self.act.apply(&self.intermediate.forward(&y)?)?;
+        let y = self.intermediate.forward_act(&y, Some(self.act))?;
         x + self.output.forward(&y)?
     }
 }
@@ -530,7 +497,7 @@ impl HtsatEncoder {
                 let vd = vs.pp("downsample");
                 Some(PatchMerging {
                     norm: candle_nn::layer_norm(4 * dim, 1e-5, vd.pp("norm"))?,
-                    reduction: candle_nn::linear_no_bias(4 * dim, 2 * dim, vd.pp("reduction"))?,
+                    reduction: fused::linear_no_bias(4 * dim, 2 * dim, vd.pp("reduction"))?,
                     res,
                 })
             } else {

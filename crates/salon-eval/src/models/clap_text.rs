@@ -3,8 +3,9 @@
 //! layers, and the tanh pooler over the first token.
 
 use super::clap_audio::{activation, Act};
+use super::fused::{self, Linear};
 use candle_core::{Module, Result, Tensor};
-use candle_nn::{Embedding, LayerNorm, Linear, VarBuilder};
+use candle_nn::{Embedding, LayerNorm, VarBuilder};
 use serde::Deserialize;
 
 /// `text_config` of a `ClapModel` checkpoint; defaults are transformers' `ClapTextConfig`'s
@@ -97,17 +98,17 @@ impl TextLayer {
         let sa = vb.pp("attention").pp("self");
         let ao = vb.pp("attention").pp("output");
         Ok(Self {
-            query: candle_nn::linear(h, h, sa.pp("query"))?,
-            key: candle_nn::linear(h, h, sa.pp("key"))?,
-            value: candle_nn::linear(h, h, sa.pp("value"))?,
-            attn_out: candle_nn::linear(h, h, ao.pp("dense"))?,
+            query: fused::linear(h, h, sa.pp("query"))?,
+            key: fused::linear(h, h, sa.pp("key"))?,
+            value: fused::linear(h, h, sa.pp("value"))?,
+            attn_out: fused::linear(h, h, ao.pp("dense"))?,
             attn_norm: candle_nn::layer_norm(h, cfg.layer_norm_eps, ao.pp("LayerNorm"))?,
-            intermediate: candle_nn::linear(
+            intermediate: fused::linear(
                 h,
                 cfg.intermediate_size,
                 vb.pp("intermediate").pp("dense"),
             )?,
-            output: candle_nn::linear(cfg.intermediate_size, h, vb.pp("output").pp("dense"))?,
+            output: fused::linear(cfg.intermediate_size, h, vb.pp("output").pp("dense"))?,
             out_norm: candle_nn::layer_norm(
                 h,
                 cfg.layer_norm_eps,
@@ -122,25 +123,17 @@ impl TextLayer {
     fn forward(&self, x: &Tensor, mask: &Tensor) -> Result<Tensor> {
         let (b, s, h) = x.dims3()?;
         let d = h / self.heads;
-        let split = |t: Tensor| -> Result<Tensor> {
-            t.reshape((b, s, self.heads, d))?
-                .transpose(1, 2)?
-                .contiguous()
-        };
+        let split = |t: Tensor| fused::transpose12(&t.reshape((b, s, self.heads, d))?);
         let q = split(self.query.forward(x)?)?;
         let k = split(self.key.forward(x)?)?;
         let v = split(self.value.forward(x)?)?;
         let scores = (q.matmul(&k.t()?)? * (d as f64).powf(-0.5))?.broadcast_add(mask)?;
-        let probs = candle_nn::ops::softmax_last_dim(&scores)?;
-        let ctx = probs
-            .matmul(&v)?
-            .transpose(1, 2)?
-            .contiguous()?
-            .reshape((b, s, h))?;
+        let probs = fused::softmax_last_dim(&scores)?;
+        let ctx = fused::transpose12(&probs.matmul(&v)?)?.reshape((b, s, h))?;
         let x = self
             .attn_norm
             .forward(&(self.attn_out.forward(&ctx)? + x)?)?;
-        let y = self.act.apply(&self.intermediate.forward(&x)?)?;
+        let y = self.intermediate.forward_act(&x, Some(self.act))?;
         self.out_norm.forward(&(self.output.forward(&y)? + x)?)
     }
 }
@@ -176,7 +169,7 @@ impl RobertaText {
         let layers = (0..cfg.num_hidden_layers)
             .map(|i| TextLayer::new(cfg, act, vb.pp(format!("encoder.layer.{i}"))))
             .collect::<Result<Vec<_>>>()?;
-        let pooler = candle_nn::linear(h, h, vb.pp("pooler").pp("dense"))?;
+        let pooler = fused::linear(h, h, vb.pp("pooler").pp("dense"))?;
         Ok(Self {
             cfg: cfg.clone(),
             words,

@@ -2,10 +2,11 @@
 //! (`passt_s_swa_p16_128_ap476`: 16x16 patches at stride 10, separate frequency and time position
 //! embeddings, cls + dist tokens, ViT blocks, head = LayerNorm + Linear on the mean of the two tokens).
 
+use super::fused::{self, Act, Linear};
 use super::passt_input::{self, LogMel, MEL_BINS};
 use super::{CandleContext, ModelError};
 use candle_core::{DType, Device, Module, Tensor};
-use candle_nn::{Conv2d, Conv2dConfig, LayerNorm, Linear, VarBuilder};
+use candle_nn::{Conv2d, Conv2dConfig, LayerNorm, VarBuilder};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -76,36 +77,38 @@ impl Block {
     fn new(cfg: &PasstConfig, vb: VarBuilder) -> candle_core::Result<Self> {
         let d = cfg.embed_dim;
         let hidden = d * cfg.mlp_ratio;
+        // The attention's 1/sqrt(head_dim) is folded into the query rows of the qkv projection
+        // (exact for the released 64-wide heads: a power of two), so no pass scales q.
+        let qkv = fused::linear(d, 3 * d, vb.pp("attn.qkv"))?;
+        let scale = ((d / cfg.num_heads) as f64).powf(-0.5);
+        let fold = |t: &Tensor| -> candle_core::Result<Tensor> {
+            Tensor::cat(&[(t.narrow(0, 0, d)? * scale)?, t.narrow(0, d, 2 * d)?], 0)
+        };
+        let qkv = Linear::new(fold(qkv.weight())?, qkv.bias().map(fold).transpose()?);
         Ok(Self {
             norm1: candle_nn::layer_norm(d, 1e-6, vb.pp("norm1"))?,
-            qkv: candle_nn::linear(d, 3 * d, vb.pp("attn.qkv"))?,
-            proj: candle_nn::linear(d, d, vb.pp("attn.proj"))?,
+            qkv,
+            proj: fused::linear(d, d, vb.pp("attn.proj"))?,
             norm2: candle_nn::layer_norm(d, 1e-6, vb.pp("norm2"))?,
-            fc1: candle_nn::linear(d, hidden, vb.pp("mlp.fc1"))?,
-            fc2: candle_nn::linear(hidden, d, vb.pp("mlp.fc2"))?,
+            fc1: fused::linear(d, hidden, vb.pp("mlp.fc1"))?,
+            fc2: fused::linear(hidden, d, vb.pp("mlp.fc2"))?,
             heads: cfg.num_heads,
         })
     }
 
     fn attention(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         let (b, n, c) = x.dims3()?;
-        let hd = c / self.heads;
-        let qkv = self
-            .qkv
-            .forward(x)?
-            .reshape((b, n, 3, self.heads, hd))?
-            .permute((2, 0, 3, 1, 4))?;
-        let q = (qkv.get(0)? * (hd as f64).powf(-0.5))?.contiguous()?;
-        let k = qkv.get(1)?.contiguous()?;
-        let v = qkv.get(2)?.contiguous()?;
-        let att = candle_nn::ops::softmax_last_dim(&q.matmul(&k.t()?)?)?;
-        let y = att.matmul(&v)?.transpose(1, 2)?.reshape((b, n, c))?;
+        let (q, k, v) = fused::split_qkv(&self.qkv.forward(x)?, self.heads)?;
+        let att = fused::softmax_last_dim(&q.matmul(&k.t()?)?)?;
+        let y = fused::transpose12(&att.matmul(&v)?)?.reshape((b, n, c))?;
         self.proj.forward(&y)
     }
 
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         let x = (x + self.attention(&self.norm1.forward(x)?)?)?;
-        let h = self.fc1.forward(&self.norm2.forward(&x)?)?.gelu_erf()?;
+        let h = self
+            .fc1
+            .forward_act(&self.norm2.forward(&x)?, Some(Act::Gelu))?;
         x + self.fc2.forward(&h)?
     }
 }
@@ -175,8 +178,7 @@ impl Passt {
             .collect::<Result<Vec<_>, _>>()?;
         let norm = candle_nn::layer_norm(d, 1e-6, vb.pp("norm")).context(&what("norm"))?;
         let head_norm = candle_nn::layer_norm(d, 1e-5, vb.pp("head.0")).context(&what("head.0"))?;
-        let head =
-            candle_nn::linear(d, cfg.num_classes, vb.pp("head.1")).context(&what("head.1"))?;
+        let head = fused::linear(d, cfg.num_classes, vb.pp("head.1")).context(&what("head.1"))?;
         Ok(Self {
             config: cfg.clone(),
             patch_embed,

@@ -2,11 +2,12 @@
 //! `embeddings.{0,2,4}` linears): log-mel examples [b, 96, 64] in, 128-d embeddings out, with PCA
 //! and the final ReLU off as the FAD peers use it.
 
+use super::fused::{self, Act, Linear};
 use super::vggish_input::{Examples, NUM_BANDS, NUM_FRAMES};
 use super::{CandleContext, ModelError};
 use crate::fad::Embeddings;
 use candle_core::{DType, Device, Tensor};
-use candle_nn::{Conv2d, Conv2dConfig, Linear, Module, VarBuilder};
+use candle_nn::{Conv2d, Conv2dConfig, Module, VarBuilder};
 use std::path::Path;
 
 /// Conv widths, `M` = 2x2 max-pool (VGG configuration "A" as VGGish trims it).
@@ -60,7 +61,7 @@ impl Vggish {
             }
         }
         let fc = |i: usize, inp: usize, out: usize| {
-            candle_nn::linear(inp, out, vb.pp(format!("embeddings.{i}")))
+            fused::linear(inp, out, vb.pp(format!("embeddings.{i}")))
                 .context(&format!("loading embeddings.{i}"))
         };
         Ok(Self {
@@ -111,8 +112,8 @@ impl Vggish {
             // NCHW -> NHWC before flattening, as TensorFlow's VGGish (and torchvggish) do.
             let b = x.dim(0)?;
             let mut x = x.permute((0, 2, 3, 1))?.contiguous()?.reshape((b, ()))?;
-            x = self.fc[0].forward(&x)?.relu()?;
-            x = self.fc[1].forward(&x)?.relu()?;
+            x = self.fc[0].forward_act(&x, Some(Act::Relu))?;
+            x = self.fc[1].forward_act(&x, Some(Act::Relu))?;
             x = self.fc[2].forward(&x)?;
             if self.final_relu {
                 x = x.relu()?;
