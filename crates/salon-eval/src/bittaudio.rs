@@ -392,15 +392,14 @@ impl BuiltinMusicMetrics {
             return m;
         }
         // Noise is no answer, whatever the models make of it (a FAD over the dozen rows of one
-        // clip is easily fooled).
-        let flatness = median_flatness(audio);
+        // clip is easily fooled). The fingerprint is taken alongside (wasted only on noise).
+        let (flatness, fp) = rayon::join(|| median_flatness(audio), || audio_fingerprint(audio));
         if flatness >= NOISE_FLATNESS {
             m.unusable = Some(format!(
                 "broadband noise, not music (median spectral flatness {flatness:.2})"
             ));
             return m;
         }
-        let fp = audio_fingerprint(audio);
         let paired_fp = paired
             .filter(|p| malformed(p).is_none())
             .map(audio_fingerprint);

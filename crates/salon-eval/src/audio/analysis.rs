@@ -1,6 +1,7 @@
 //! Signal analysis shared by the audio metrics: a 16 kHz mono view, the power spectrogram, mel
 //! bands and MFCC-like coefficients, chroma, onset strength, tempo, key and pitch estimates.
 
+use rayon::prelude::*;
 use rustfft::{num_complex::Complex32, FftPlanner};
 use salon_core::Audio;
 
@@ -59,18 +60,29 @@ impl Spectrogram {
             .map(|i| 0.5 - 0.5 * (std::f32::consts::TAU * i as f32 / n_fft as f32).cos())
             .collect();
         let fft = FftPlanner::<f32>::new().plan_fft_forward(n_fft);
-        let mut buf = vec![Complex32::new(0.0, 0.0); n_fft];
-        let mut scratch = vec![Complex32::new(0.0, 0.0); fft.get_inplace_scratch_len()];
-        let mut power = Vec::with_capacity(frames * bins);
-        for f in 0..frames {
-            let start = f * hop;
-            for (i, c) in buf.iter_mut().enumerate() {
-                let x = signal.get(start + i).copied().unwrap_or(0.0);
-                *c = Complex32::new(x * window[i], 0.0);
-            }
-            fft.process_with_scratch(&mut buf, &mut scratch);
-            power.extend(buf[..bins].iter().map(|c| c.norm_sqr()));
-        }
+        // Frames are independent: shared out across threads (a 15 s clip has about 900).
+        let mut power = vec![0.0f32; frames * bins];
+        power
+            .par_chunks_mut(bins)
+            .enumerate()
+            .with_min_len(32)
+            .for_each_init(
+                || {
+                    let zero = Complex32::new(0.0, 0.0);
+                    (vec![zero; n_fft], vec![zero; fft.get_inplace_scratch_len()])
+                },
+                |(buf, scratch), (f, out)| {
+                    let start = f * hop;
+                    for (i, c) in buf.iter_mut().enumerate() {
+                        let x = signal.get(start + i).copied().unwrap_or(0.0);
+                        *c = Complex32::new(x * window[i], 0.0);
+                    }
+                    fft.process_with_scratch(buf, scratch);
+                    for (p, c) in out.iter_mut().zip(&buf[..bins]) {
+                        *p = c.norm_sqr();
+                    }
+                },
+            );
         Self {
             power,
             frames,
@@ -113,6 +125,8 @@ impl Spectrogram {
     pub fn flatness(&self, lo_hz: f32, hi_hz: f32) -> Vec<f32> {
         let (lo, hi) = (self.hz_bin(lo_hz).max(1), self.hz_bin(hi_hz));
         (0..self.frames)
+            .into_par_iter()
+            .with_min_len(64)
             .map(|f| {
                 let bins = &self.frame(f)[lo..=hi];
                 let mean = bins.iter().sum::<f32>() / bins.len() as f32;

@@ -422,8 +422,13 @@ impl Clap {
                 texts: texts.len(),
             });
         }
-        let a = self.audio_embeddings(clips_48k)?;
-        let t = self.text_embeddings(texts)?;
+        // The towers are independent: on a GPU, queueing their kernels from two threads keeps
+        // the stream fed while each thread does its CPU work (features, tokens, op set-up).
+        let (a, t) = rayon::join(
+            || self.audio_embeddings(clips_48k),
+            || self.text_embeddings(texts),
+        );
+        let (a, t) = (a?, t?);
         let run = || -> candle_core::Result<Vec<f32>> { (a * t)?.sum(D::Minus1)?.to_vec1() };
         Ok(run().context("CLAP text consistency")?)
     }

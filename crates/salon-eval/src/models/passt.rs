@@ -289,20 +289,29 @@ impl Passt {
         for (i, m) in mels.iter().enumerate() {
             by_frames.entry(m.frames).or_default().push(i);
         }
-        let mut out = vec![Vec::new(); mels.len()];
-        for (frames, indices) in by_frames {
-            for chunk in indices.chunks(self.max_batch) {
+        let passes: Vec<(usize, &[usize])> = by_frames
+            .iter()
+            .flat_map(|(&frames, indices)| indices.chunks(self.max_batch).map(move |c| (frames, c)))
+            .collect();
+        // Passes are queued from separate threads: each one's CPU work (packing, op set-up)
+        // overlaps the GPU's work on the others.
+        use rayon::prelude::*;
+        let results: Vec<Vec<Vec<f32>>> = passes
+            .par_iter()
+            .map(|&(frames, chunk)| {
                 let mut data = Vec::with_capacity(chunk.len() * MEL_BINS * frames);
                 for &i in chunk {
                     data.extend_from_slice(&mels[i].data);
                 }
                 let x = Tensor::from_vec(data, (chunk.len(), MEL_BINS, frames), &self.device)
                     .context("uploading log-mels")?;
-                let rows: Vec<Vec<f32>> =
-                    self.forward(&x)?.to_vec2().context("downloading logits")?;
-                for (&i, row) in chunk.iter().zip(rows) {
-                    out[i] = row;
-                }
+                self.forward(&x)?.to_vec2().context("downloading logits")
+            })
+            .collect::<Result<_, _>>()?;
+        let mut out = vec![Vec::new(); mels.len()];
+        for ((_, chunk), rows) in passes.iter().zip(results) {
+            for (&i, row) in chunk.iter().zip(rows) {
+                out[i] = row;
             }
         }
         Ok(out)
