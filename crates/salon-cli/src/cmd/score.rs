@@ -55,10 +55,11 @@ struct MusicArgs {
     #[arg(long, default_value = "cpu")]
     device: String,
     /// The models' number format: f32 (as the Python peers), or f16 to run PaSST, most of a
-    /// clip's arithmetic, in half precision on a GPU (its logits stay within 1% of f32's; on an
-    /// H100 a batch of ten 15 s clips scores in about 0.12 s against 0.19 s in f32).
-    #[arg(long, value_name = "f32|f16", default_value_t = Precision::F32)]
-    eval_precision: Precision,
+    /// clip's arithmetic, in half precision (its logits stay within 1% of f32's; on an H100 a
+    /// batch of ten 15 s clips scores in about 0.12 s against 0.19 s in f32). Default: f16 on a
+    /// GPU, f32 on the CPU.
+    #[arg(long, value_name = "f32|f16")]
+    eval_precision: Option<Precision>,
     /// Folder for cached reference statistics (default: $SALON_CACHE_DIR/fad or ~/.cache/salon/fad).
     #[arg(long)]
     cache_dir: Option<PathBuf>,
@@ -95,8 +96,13 @@ fn music(a: MusicArgs) -> anyhow::Result<()> {
         let device =
             salon_engines::musicgen::device_by_name(&a.device).map_err(|e| usage(e.to_string()))?;
         Some(Arc::new(
-            MusicModels::load(&paths, &device, a.eval_precision)
-                .map_err(|e| usage(format!("cannot load the evaluation models: {e}")))?,
+            MusicModels::load(
+                &paths,
+                &device,
+                a.eval_precision
+                    .unwrap_or_else(|| Precision::for_device(&device)),
+            )
+            .map_err(|e| usage(format!("cannot load the evaluation models: {e}")))?,
         ))
     };
     let cache = (!a.no_cache)

@@ -67,10 +67,11 @@ pub struct ValidatorArgs {
     #[arg(long, default_value = "cpu")]
     device: String,
     /// The models' number format: f32 (as the Python peers), or f16 to run PaSST, most of a
-    /// clip's arithmetic, in half precision on a GPU (its logits stay within 1% of f32's; on an
-    /// H100 a batch of ten 15 s clips scores in about 0.12 s against 0.19 s in f32).
-    #[arg(long, value_name = "f32|f16", default_value_t = salon_eval::models::music::Precision::F32)]
-    eval_precision: salon_eval::models::music::Precision,
+    /// clip's arithmetic, in half precision (its logits stay within 1% of f32's; on an H100 a
+    /// batch of ten 15 s clips scores in about 0.12 s against 0.19 s in f32). Default: f16 on a
+    /// GPU, f32 on the CPU.
+    #[arg(long, value_name = "f32|f16")]
+    eval_precision: Option<salon_eval::models::music::Precision>,
 }
 
 /// The two ways to run, shown after the options in --help.
@@ -367,12 +368,15 @@ fn music_models(
     }
     let device = salon_engines::musicgen::device_by_name(&args.device)
         .map_err(|e| usage(format!("--device: {e}")))?;
-    let models = salon_eval::models::music::MusicModels::load(&paths, &device, args.eval_precision)
+    let precision = args
+        .eval_precision
+        .unwrap_or_else(|| salon_eval::models::music::Precision::for_device(&device));
+    let models = salon_eval::models::music::MusicModels::load(&paths, &device, precision)
         .map_err(|e| usage(format!("cannot load the music-evaluation models: {e}")))?;
     tracing::info!(
         models = ?models.loaded(),
         device = %args.device,
-        precision = %args.eval_precision,
+        precision = %precision,
         "music-evaluation models loaded"
     );
     let reference = args
