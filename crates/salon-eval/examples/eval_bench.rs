@@ -29,7 +29,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use candle_core::{DType, Device, Tensor};
+use candle_core::Device;
 use rayon::prelude::*;
 use salon_core::Audio;
 use salon_eval::audio::resample::resample;
@@ -252,12 +252,6 @@ fn profile(
     Ok(())
 }
 
-/// The largest absolute difference between two tensors of one shape.
-fn max_diff(a: &Tensor, b: &Tensor) -> candle_core::Result<f64> {
-    let d = (a.to_dtype(DType::F32)? - b.to_dtype(DType::F32)?)?.abs()?;
-    d.flatten_all()?.max(0)?.to_scalar::<f32>().map(f64::from)
-}
-
 /// The largest absolute difference between two lists of rows.
 fn rows_diff<'a>(a: impl Iterator<Item = &'a f32>, b: impl Iterator<Item = &'a f32>) -> f64 {
     a.zip(b)
@@ -265,64 +259,17 @@ fn rows_diff<'a>(a: impl Iterator<Item = &'a f32>, b: impl Iterator<Item = &'a f
         .fold(0.0, f64::max)
 }
 
-/// Salon's fused kernels against candle's ops: each op on random inputs at PaSST's batch shapes
-/// (f32 and f16), then each model's output over the batch with the kernels on and off.
+/// Salon's fused kernels against candle's ops: each op on random inputs at the models' shapes
+/// (f32 and f16, [`fused::self_check`]), then each model's output over the batch with the
+/// kernels on and off.
 fn check_kernels(
     models: &MusicModels,
     monos: &[(&[f32], u32)],
     prompts: &[&str],
 ) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
-    use salon_eval::models::fused::{self, Act};
-    let dev = models.device();
-    let both = |f: &dyn Fn() -> candle_core::Result<Tensor>| -> candle_core::Result<f64> {
-        fused::set_enabled(true);
-        let on = f()?;
-        fused::set_enabled(false);
-        let off = f()?;
-        fused::set_enabled(true);
-        max_diff(&on, &off)
-    };
-    let mut ops = serde_json::Map::new();
-    for dtype in [DType::F32, DType::F16] {
-        let r = |shape: &[usize]| Tensor::randn(0f32, 1.0, shape, dev)?.to_dtype(dtype);
-        let (x, b) = (r(&[10 * 1190, 3072])?, r(&[3072])?);
-        let scores = (r(&[10, 12, 1190, 1190])? * 4.0)?;
-        let small = (r(&[640, 4, 64, 64])? * 4.0)?;
-        let qkv = r(&[10, 1190, 3 * 768])?;
-        let heads = r(&[10, 12, 1190, 64])?;
-        let name = |op: &str| format!("{op}_{dtype:?}").to_lowercase();
-        ops.insert(
-            name("bias"),
-            json!(both(&|| fused::bias_act(&x, &b, None))?),
-        );
-        ops.insert(
-            name("bias_gelu"),
-            json!(both(&|| fused::bias_act(&x, &b, Some(Act::Gelu)))?),
-        );
-        ops.insert(
-            name("bias_relu"),
-            json!(both(&|| fused::bias_act(&x, &b, Some(Act::Relu)))?),
-        );
-        ops.insert(
-            name("softmax_1190"),
-            json!(both(&|| fused::softmax_last_dim(&scores))?),
-        );
-        ops.insert(
-            name("softmax_64"),
-            json!(both(&|| fused::softmax_last_dim(&small))?),
-        );
-        ops.insert(
-            name("split_qkv"),
-            json!(both(&|| {
-                let (q, k, v) = fused::split_qkv(&qkv, 12)?;
-                Tensor::cat(&[q, k, v], 0)
-            })?),
-        );
-        ops.insert(
-            name("transpose12"),
-            json!(both(&|| fused::transpose12(&heads))?),
-        );
-    }
+    use salon_eval::models::fused;
+    // Each op against candle's, as the validator checks them when it loads the models.
+    let ops = fused::self_check(models.device())?;
     // (VGGish embeddings, PaSST probabilities, CLAP cosines), flattened.
     type Outputs = (Vec<f32>, Vec<f32>, Vec<f32>);
     let out = |on: bool| -> Result<Outputs, String> {
@@ -345,6 +292,7 @@ fn check_kernels(
     fused::set_enabled(true);
     Ok(json!({
         "check": "fused kernels vs candle's ops, largest absolute difference",
+        "ops_all_within_tolerance": ops.iter().all(|c| c.ok()),
         "ops": ops,
         "vggish_embeddings": rows_diff(v1.iter(), v0.iter()),
         "passt_probabilities": rows_diff(p1.iter(), p0.iter()),
@@ -517,6 +465,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 }
             ),
             "device": device_name,
+            "fused_kernels": salon_eval::models::fused::enabled() && cfg!(feature = "cuda"),
             "terms": metrics.describe(),
             "clip_s": secs,
             "load_s": round(load_s),

@@ -19,8 +19,9 @@ pub fn set_enabled(on: bool) {
     ENABLED.store(on, Ordering::Relaxed);
 }
 
-#[cfg(feature = "cuda")]
-fn enabled() -> bool {
+/// Whether the fused CUDA kernels are in use (off after [`set_enabled`]`(false)` or a failed
+/// [`verify_on`]; they only ever run on a GPU in a `cuda` build).
+pub fn enabled() -> bool {
     ENABLED.load(Ordering::Relaxed)
 }
 
@@ -120,6 +121,104 @@ pub fn transpose12(x: &Tensor) -> Result<Tensor> {
         }
     }
     x.transpose(1, 2)?.contiguous()
+}
+
+/// One fused op compared with candle's on some device: the largest absolute difference and the
+/// most that is allowed for its dtype.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct OpCheck {
+    /// The op and dtype, e.g. `softmax_1190_f16`.
+    pub op: String,
+    /// Largest absolute difference from candle's ops.
+    pub max_diff: f64,
+    /// The tolerance: a few roundings of the dtype at the values tested.
+    pub tolerance: f64,
+}
+
+impl OpCheck {
+    /// Whether the difference is within the tolerance.
+    pub fn ok(&self) -> bool {
+        self.max_diff <= self.tolerance
+    }
+}
+
+/// Runs every fused op on `device` at the models' shapes (f32 and f16) against candle's own ops
+/// on the same random inputs. On the CPU both sides are candle's, so every difference is 0.
+pub fn self_check(device: &candle_core::Device) -> Result<Vec<OpCheck>> {
+    use candle_core::DType;
+    let was = ENABLED.load(Ordering::Relaxed);
+    let both = |f: &dyn Fn() -> Result<Tensor>| -> Result<f64> {
+        set_enabled(true);
+        let on = f();
+        set_enabled(false);
+        let off = f();
+        set_enabled(was);
+        let d = (on?.to_dtype(DType::F32)? - off?.to_dtype(DType::F32)?)?.abs()?;
+        Ok(f64::from(d.flatten_all()?.max(0)?.to_scalar::<f32>()?))
+    };
+    let mut out = Vec::new();
+    for (dtype, eps) in [(DType::F32, 1e-6), (DType::F16, 1e-3)] {
+        let r = |shape: &[usize], scale: f64| -> Result<Tensor> {
+            (Tensor::randn(0f32, 1.0, shape, device)? * scale)?.to_dtype(dtype)
+        };
+        // Values up to about 4 (8 for the pre-activations): tolerances scale with them.
+        let (x, b) = (r(&[600, 3072], 2.0)?, r(&[3072], 2.0)?);
+        let wide = r(&[2, 12, 200, 1190], 4.0)?;
+        let narrow = r(&[64, 4, 49, 49], 4.0)?;
+        let qkv = r(&[2, 590, 3 * 768], 1.0)?;
+        let heads = r(&[2, 12, 590, 64], 1.0)?;
+        let name = |op: &str| format!("{op}_{}", dtype.as_str());
+        let mut check = |op: &str, tol: f64, f: &dyn Fn() -> Result<Tensor>| -> Result<()> {
+            out.push(OpCheck {
+                op: name(op),
+                max_diff: both(f)?,
+                tolerance: tol,
+            });
+            Ok(())
+        };
+        check("bias", 16.0 * eps, &|| bias_act(&x, &b, None))?;
+        for (label, act) in [
+            ("bias_gelu", Act::Gelu),
+            ("bias_gelu_tanh", Act::GeluTanh),
+            ("bias_relu", Act::Relu),
+        ] {
+            check(label, 16.0 * eps, &|| bias_act(&x, &b, Some(act)))?;
+        }
+        check("softmax_1190", 4.0 * eps, &|| softmax_last_dim(&wide))?;
+        check("softmax_49", 4.0 * eps, &|| softmax_last_dim(&narrow))?;
+        check("split_qkv", 0.0, &|| {
+            let (q, k, v) = split_qkv(&qkv, 12)?;
+            Tensor::cat(&[q, k, v], 0)
+        })?;
+        check("transpose12", 0.0, &|| transpose12(&heads))?;
+    }
+    Ok(out)
+}
+
+/// Runs [`self_check`] on a GPU and turns the fused kernels off, with a warning, if any op
+/// disagrees with candle's or cannot run: scores must never depend on a faulty kernel.
+pub fn verify_on(device: &candle_core::Device) {
+    if !device.is_cuda() {
+        return;
+    }
+    match self_check(device) {
+        Ok(checks) => {
+            let bad: Vec<&OpCheck> = checks.iter().filter(|c| !c.ok()).collect();
+            if bad.is_empty() {
+                tracing::debug!(
+                    ops = checks.len(),
+                    "fused CUDA kernels agree with candle's ops"
+                );
+            } else {
+                tracing::warn!(failed = ?bad, "fused CUDA kernels disagree with candle's ops; using candle's ops");
+                set_enabled(false);
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "fused CUDA kernels could not be checked; using candle's ops");
+            set_enabled(false);
+        }
+    }
 }
 
 /// A linear layer (`y = x W^T + b`) whose bias and activation are one pass on the GPU. It takes
@@ -264,6 +363,36 @@ mod tests {
             let want = (row * 3 * h * d + s * h * d + head * d + feature) as f32;
             assert_eq!(got, want);
         }
+    }
+
+    #[test]
+    fn the_self_check_covers_every_op_and_passes_on_the_cpu() {
+        let checks = self_check(&Device::Cpu).unwrap();
+        for op in [
+            "bias",
+            "bias_gelu",
+            "softmax_1190",
+            "softmax_49",
+            "split_qkv",
+            "transpose12",
+        ] {
+            for dtype in ["f32", "f16"] {
+                assert!(
+                    checks.iter().any(|c| c.op == format!("{op}_{dtype}")),
+                    "{op}_{dtype}"
+                );
+            }
+        }
+        assert!(
+            checks.iter().all(|c| c.ok() && c.max_diff == 0.0),
+            "{checks:?}"
+        );
+        let bad = OpCheck {
+            op: "x".into(),
+            max_diff: 1e-3,
+            tolerance: 1e-6,
+        };
+        assert!(!bad.ok());
     }
 
     #[test]

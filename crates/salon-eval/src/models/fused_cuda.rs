@@ -165,9 +165,25 @@ fn ptx() -> Result<&'static str> {
     }
 }
 
-/// Whether `x` can go to these kernels: on a GPU, contiguous, f32 or f16.
+/// Whether `x` can go to these kernels: on a GPU, contiguous, f32 or f16, and the kernels
+/// compiled (if NVRTC fails, candle's ops take over, with one warning).
 fn eligible(x: &Tensor) -> bool {
-    x.device().is_cuda() && x.is_contiguous() && matches!(x.dtype(), DType::F32 | DType::F16)
+    x.device().is_cuda()
+        && x.is_contiguous()
+        && matches!(x.dtype(), DType::F32 | DType::F16)
+        && compiled()
+}
+
+/// Whether the kernels compiled; the first failure is logged.
+fn compiled() -> bool {
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    match ptx() {
+        Ok(_) => true,
+        Err(e) => {
+            WARNED.call_once(|| tracing::warn!(error = %e, "using candle's ops instead"));
+            false
+        }
+    }
 }
 
 /// The kernel `base` for the slice's dtype (`base_f32` or `base_f16`).

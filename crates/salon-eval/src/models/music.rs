@@ -149,6 +149,8 @@ impl MusicModels {
         device: &Device,
         precision: Precision,
     ) -> Result<Self, ModelError> {
+        // On a GPU, make sure the fused kernels agree with candle's ops before anything is scored.
+        super::fused::verify_on(device);
         let vggish = paths
             .vggish
             .as_deref()
