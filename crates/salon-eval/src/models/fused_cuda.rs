@@ -244,23 +244,14 @@ impl candle_core::CustomOp1 for Unary {
         let dev = s.device();
         let name = kernel_name(self.kernel, &s.slice)?;
         let (o, n) = (l.start_offset(), self.out.elem_count());
+        macro_rules! run {
+            ($x:expr) => {
+                launch_unary(dev, &name, $x.slice(o..), n, self.cfg, &self.args)?
+            };
+        }
         let slice = match &s.slice {
-            CudaStorageSlice::F32(x) => CudaStorageSlice::F32(launch_unary(
-                dev,
-                &name,
-                x.slice(o..),
-                n,
-                self.cfg,
-                &self.args,
-            )?),
-            CudaStorageSlice::F16(x) => CudaStorageSlice::F16(launch_unary(
-                dev,
-                &name,
-                x.slice(o..),
-                n,
-                self.cfg,
-                &self.args,
-            )?),
+            CudaStorageSlice::F32(x) => CudaStorageSlice::F32(run!(x)),
+            CudaStorageSlice::F16(x) => CudaStorageSlice::F16(run!(x)),
             _ => bail!("{name}: f32 or f16 only"),
         };
         Ok((
