@@ -2,10 +2,10 @@
 //! checkpoint folder once and embeds batches of 48 kHz clips and of texts into one space, where
 //! their cosine is the CLAP text-consistency score.
 
-use super::clap_audio::{activation, Act, ClapAudioConfig, HtsatEncoder};
+use super::clap_audio::{ClapAudioConfig, HtsatEncoder};
 use super::clap_input::{ClapFeatureExtractor, FeatureError, FeatureParams};
 use super::clap_text::{ClapTextConfig, RobertaText};
-use super::fused::{self, Linear};
+use super::fused::{self, Act, Linear};
 use super::{CandleContext, ModelError};
 use candle_core::{DType, Device, Module, Tensor, D};
 use candle_nn::VarBuilder;
@@ -105,7 +105,7 @@ impl ClapConfig {
         let cfg: Self = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
         cfg.audio_config.check().map_err(bad)?;
         cfg.text_config.check().map_err(bad)?;
-        activation(&cfg.projection_hidden_act).map_err(bad)?;
+        Act::from_name(&cfg.projection_hidden_act).map_err(bad)?;
         Ok(cfg)
     }
 }
@@ -238,7 +238,7 @@ impl Clap {
         device: &Device,
     ) -> Result<Self, ClapError> {
         let act =
-            activation(&config.projection_hidden_act).map_err(|reason| ClapError::Config {
+            Act::from_name(&config.projection_hidden_act).map_err(|reason| ClapError::Config {
                 path: "config.json".into(),
                 reason,
             })?;

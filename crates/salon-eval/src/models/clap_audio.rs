@@ -2,8 +2,7 @@
 //! norm over mel bins, bicubic stretch to the Swin image, patch embedding, shifted-window Swin
 //! stages with relative position bias and patch merging, final norm and mean pooling.
 
-pub(crate) use super::fused::Act;
-use super::fused::{self, Linear};
+use super::fused::{self, Act, Linear};
 use candle_core::{DType, Device, Module, Result, Tensor};
 use candle_nn::{Conv2d, Conv2dConfig, LayerNorm, VarBuilder};
 use serde::Deserialize;
@@ -147,14 +146,9 @@ impl ClapAudioConfig {
                 ));
             }
         }
-        activation(&self.hidden_act)?;
+        Act::from_name(&self.hidden_act)?;
         Ok(())
     }
-}
-
-/// Parses transformers' activation names.
-pub(crate) fn activation(name: &str) -> std::result::Result<Act, String> {
-    Act::from_name(name)
 }
 
 /// PyTorch's bicubic (A = -0.75, align_corners=True, clamped borders) resampling of `n_in` points
@@ -443,7 +437,7 @@ impl HtsatEncoder {
     /// Builds the tower from tensors under `audio_model.audio_encoder`.
     pub fn new(cfg: &ClapAudioConfig, vb: VarBuilder) -> Result<Self> {
         cfg.check().map_err(candle_core::Error::msg)?;
-        let act = activation(&cfg.hidden_act).map_err(candle_core::Error::msg)?;
+        let act = Act::from_name(&cfg.hidden_act).map_err(candle_core::Error::msg)?;
         let mels = cfg.num_mel_bins;
         let bn = vb.pp("batch_norm");
         let mean = bn.get(mels, "running_mean")?;

@@ -2,8 +2,7 @@
 //! (counted from the padding index, as RoBERTa does) and type embeddings, post-norm encoder
 //! layers, and the tanh pooler over the first token.
 
-use super::clap_audio::{activation, Act};
-use super::fused::{self, Linear};
+use super::fused::{self, Act, Linear};
 use candle_core::{Module, Result, Tensor};
 use candle_nn::{Embedding, LayerNorm, VarBuilder};
 use serde::Deserialize;
@@ -72,7 +71,7 @@ impl ClapTextConfig {
         if self.max_tokens() < 2 || self.type_vocab_size == 0 {
             return Err("max_position_embeddings leaves no room for tokens".into());
         }
-        activation(&self.hidden_act)?;
+        Act::from_name(&self.hidden_act)?;
         Ok(())
     }
 }
@@ -156,7 +155,7 @@ impl RobertaText {
     /// Builds the tower from tensors under `text_model`.
     pub fn new(cfg: &ClapTextConfig, vb: VarBuilder) -> Result<Self> {
         cfg.check().map_err(candle_core::Error::msg)?;
-        let act = activation(&cfg.hidden_act).map_err(candle_core::Error::msg)?;
+        let act = Act::from_name(&cfg.hidden_act).map_err(candle_core::Error::msg)?;
         let h = cfg.hidden_size;
         let ve = vb.pp("embeddings");
         let words = candle_nn::embedding(cfg.vocab_size, h, ve.pp("word_embeddings"))?;
